@@ -1,0 +1,79 @@
+"""Finding and parsing gin files: `--gin_file=cheetah.gin` resolves under gin_configs/."""
+
+import importlib.util
+import os
+
+import gin
+
+
+def gin_config_dir():
+  """Returns the directory of the bundled gin files.
+
+  In a source checkout (also an editable install) that is `<repo>/gin_configs`;
+  in a regular install the same files are packaged as `planet_tf.gin_configs`.
+  """
+  source = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'gin_configs')
+  if os.path.isfile(os.path.join(source, 'base.gin')):
+    return source
+  spec = importlib.util.find_spec('planet_tf.gin_configs')
+  if spec is not None and spec.submodule_search_locations:
+    return list(spec.submodule_search_locations)[0]
+  raise FileNotFoundError(
+      f'Cannot find the bundled gin_configs directory (looked in {source} and the '
+      'planet_tf.gin_configs package); reinstall planet_tf.')
+
+
+def available_gin_files():
+  """Names of the bundled gin files, e.g. `['base.gin', 'cheetah.gin', ...]`."""
+  return sorted(f for f in os.listdir(gin_config_dir()) if f.endswith('.gin'))
+
+
+def resolve_gin_file(name):
+  """Returns the path of `name`: an existing path, or a file under gin_configs/.
+
+  Raises:
+    FileNotFoundError: naming the file and listing the bundled ones.
+  """
+  if os.path.isfile(name):
+    return name
+  candidate = os.path.join(gin_config_dir(), name)
+  if os.path.isfile(candidate):
+    return candidate
+  if not name.endswith('.gin'):
+    candidate += '.gin'
+    if os.path.isfile(candidate):
+      return candidate
+  raise FileNotFoundError(
+      f'Unknown gin file {name!r}: it is neither a path nor one of the bundled '
+      f'files in {gin_config_dir()}: {", ".join(available_gin_files())}.')
+
+
+def import_configurables():
+  """Imports every planet_tf module so that all gin configurables are registered."""
+  import pkgutil  # pylint: disable=g-import-not-at-top
+  import planet_tf  # pylint: disable=g-import-not-at-top
+  for module in pkgutil.walk_packages(planet_tf.__path__, 'planet_tf.'):
+    if module.name != 'planet_tf.gin_configs':
+      importlib.import_module(module.name)
+
+
+def parse_gin(gin_files=(), gin_bindings=(), finalize=True):
+  """Parses gin files (names or paths) and bindings, with includes resolved.
+
+  `include 'base.gin'` inside a file resolves under gin_configs/ as well.
+
+  Raises:
+    FileNotFoundError: for an unknown gin file.
+    ValueError: for a malformed file or an unknown configurable or parameter,
+      naming the file or binding.
+  """
+  import_configurables()
+  gin.add_config_file_search_path(gin_config_dir())
+  paths = [resolve_gin_file(f) for f in gin_files]
+  try:
+    gin.parse_config_files_and_bindings(paths, list(gin_bindings),
+                                        finalize_config=finalize)
+  except (ValueError, SyntaxError, KeyError) as e:
+    where = ', '.join(paths + list(gin_bindings))
+    raise ValueError(f'Invalid gin configuration ({where}): {e}') from e
+  return paths

@@ -1,0 +1,264 @@
+"""Episode replay: `[B, L]` training chunks that never span two episodes.
+
+Why our own store rather than TF-Agents' buffers (measured with
+`benchmarks/replay_sampling.py` on the 2-core CI machine, B=50, L=50, 64x64x3):
+
+- `TFUniformReplayBuffer` preallocates its whole capacity (~12 GiB for 1M pixel
+  steps) and its chunks cross episode boundaries.
+- `EpisodicReplayBuffer` keeps episodes apart but samples far slower (see the
+  benchmark JSON) and has no way to persist episodes as they finish.
+- Reverb is not part of the pinned stack.
+
+`EpisodeReplay` keeps each finished episode as contiguous numpy arrays, grows as
+data arrives (about 12.3 KB per 64x64x3 step, so ~12.3 GB per 1M pixel steps, with
+nothing preallocated), samples a `[50, 50]` chunk batch in a few milliseconds, and,
+given a `directory`, writes every finished episode to disk atomically and reads
+them back on construction, so a resumed run has every episode it had collected.
+"""
+
+import glob
+import os
+import threading
+
+import gin
+import numpy as np
+import tensorflow as tf
+from tf_agents.drivers import py_driver
+from tf_agents.policies import random_py_policy
+from tf_agents.trajectories import time_step as ts
+
+_FILE_PATTERN = 'episode-*.npz'
+
+
+@gin.configurable
+class EpisodeReplay:
+  """Stores whole episodes of `Trajectory` steps and samples chunks within them.
+
+  `policy_info` is not stored: sampled chunks carry `policy_info=()`, so seed
+  episodes from a random policy and planner episodes share one store.
+
+  It is a TF-Agents driver observer: call it with a `Trajectory` of one step,
+  unbatched (a `PyDriver` on a Python environment) or batched `[N, ...]` (a
+  `TFPyEnvironment` driver, eager or inside a `tf.function`). An episode is
+  finished by its boundary step (`step_type == LAST`, which holds the final
+  observation), or when a new FIRST step arrives for the same environment.
+
+  Capacity is in environment steps; past it the oldest episodes leave memory (their
+  files, if any, stay on disk).
+  """
+
+  def __init__(self, data_spec, capacity_steps=1_000_000, directory=None,
+               seed=None):
+    """Args:
+
+      data_spec: a `Trajectory` nest of `TensorSpec`s or `ArraySpec`s without a
+        batch dimension (an agent's `collect_data_spec`).
+      capacity_steps: most environment steps kept in memory.
+      directory: where finished episodes are saved and, on construction,
+        loaded from; None keeps them in memory only.
+      seed: seed of the chunk sampler.
+    """
+    if capacity_steps < 1:
+      raise ValueError(f'capacity_steps must be >= 1, got {capacity_steps}.')
+    data_spec = _without_policy_info(data_spec)
+    self._data_spec = data_spec
+    self._flat_specs = tf.nest.flatten(data_spec)
+    self._capacity = int(capacity_steps)
+    self._directory = directory
+    self._rng = np.random.default_rng(seed)
+    self._lock = threading.Lock()
+    self._episodes = []  # Each a list of flat arrays `[T, ...]`.
+    self._num_steps = 0
+    self._total_episodes = 0  # Also names the files; counts evicted ones too.
+    self._open = {}  # Environment index -> list of flat single-step arrays.
+    if directory:
+      os.makedirs(directory, exist_ok=True)
+      self._load(directory)
+
+  @property
+  def data_spec(self):
+    return self._data_spec
+
+  @property
+  def num_steps(self):
+    """Environment steps held in finished episodes in memory."""
+    return self._num_steps
+
+  @property
+  def num_episodes(self):
+    """Finished episodes held in memory."""
+    return len(self._episodes)
+
+  @property
+  def total_episodes(self):
+    """Finished episodes ever added (loaded ones included)."""
+    return self._total_episodes
+
+  def episode_lengths(self):
+    return [len(e[0]) for e in self._episodes]
+
+  def __call__(self, trajectory):
+    """Adds one step; the observer entry point. Returns a no-op in graph mode."""
+    flat = tf.nest.flatten(_without_policy_info(trajectory))
+    if any(tf.is_tensor(x) for x in flat):
+      if not tf.executing_eagerly():
+        return tf.numpy_function(self._add_flat, flat, tf.int64,
+                                 name='episode_replay_add')
+      flat = [x.numpy() if tf.is_tensor(x) else x for x in flat]
+    self._add_flat(*flat)
+    return None
+
+  add = __call__
+
+  def _add_flat(self, *flat):
+    flat = [np.asarray(x) for x in flat]
+    outer = flat[0].ndim - len(self._flat_specs[0].shape)
+    if outer not in (0, 1):
+      raise ValueError(
+          f'Expected one step, unbatched or with one batch dimension, matching '
+          f'{self._data_spec}; got shapes {[x.shape for x in flat]}.')
+    if outer == 0:
+      flat = [x[None] for x in flat]
+    for x, spec in zip(flat, self._flat_specs):
+      if tuple(x.shape[1:]) != tuple(spec.shape):
+        raise ValueError(
+            f'Step field of shape {x.shape[1:]} does not match spec {spec}.')
+    step_types = self._step_type(flat)
+    with self._lock:
+      for i in range(len(step_types)):
+        step = [x[i] for x in flat]
+        current = self._open.setdefault(i, [])
+        if step_types[i] == ts.StepType.FIRST and current:
+          self._finish(i)
+          current = self._open.setdefault(i, [])
+        current.append(step)
+        if step_types[i] == ts.StepType.LAST:
+          self._finish(i)
+    return np.int64(0)
+
+  def _step_type(self, flat):
+    return tf.nest.pack_sequence_as(self._data_spec, flat).step_type
+
+  def _finish(self, index):
+    steps = self._open.pop(index)
+    episode = [np.stack(field) for field in zip(*steps)]
+    self._total_episodes += 1
+    if self._directory:
+      self._save(episode, self._total_episodes)
+    self._append(episode)
+
+  def _append(self, episode):
+    self._episodes.append(episode)
+    self._num_steps += len(episode[0])
+    while self._num_steps > self._capacity and len(self._episodes) > 1:
+      self._num_steps -= len(self._episodes.pop(0)[0])
+
+  def _save(self, episode, number):
+    name = os.path.join(self._directory,
+                        f'episode-{number:06d}-{len(episode[0])}.npz')
+    tmp = name + '.tmp.npz'
+    np.savez_compressed(tmp, **{f'f{i}': x for i, x in enumerate(episode)})
+    os.replace(tmp, name)
+
+  def _load(self, directory):
+    files = sorted(f for f in glob.glob(os.path.join(directory, _FILE_PATTERN))
+                   if not f.endswith('.tmp.npz'))
+    for path in files:
+      try:
+        with np.load(path) as data:
+          episode = [data[f'f{i}'] for i in range(len(self._flat_specs))]
+      except Exception as e:  # pylint: disable=broad-except
+        raise ValueError(
+            f'Cannot read episode file {path}: {e}. It does not match this '
+            f'replay\'s data spec or is corrupt; move it away to continue.'
+        ) from e
+      for x, spec in zip(episode, self._flat_specs):
+        if tuple(x.shape[1:]) != tuple(spec.shape):
+          raise ValueError(
+              f'Episode file {path} holds a field of shape {x.shape[1:]}, '
+              f'which does not match spec {spec}.')
+      self._total_episodes += 1
+      self._append(episode)
+
+  def sample(self, batch_size, length):
+    """Returns a `Trajectory` of numpy arrays `[batch_size, length, ...]`.
+
+    Chunks are drawn uniformly over all windows of `length` consecutive steps that
+    lie inside one finished episode.
+
+    Raises:
+      ValueError: if no finished episode has `length` steps.
+    """
+    with self._lock:
+      episodes = self._episodes
+      starts = np.array([max(len(e[0]) - length + 1, 0) for e in episodes])
+      total = starts.sum() if len(starts) else 0
+      if total == 0:
+        raise ValueError(
+            f'No finished episode has {length} steps to sample from '
+            f'(episode lengths: {self.episode_lengths()[:10]}...).')
+      flat_index = self._rng.integers(0, total, size=batch_size)
+      bounds = np.cumsum(starts)
+      which = np.searchsorted(bounds, flat_index, side='right')
+      offsets = flat_index - (bounds[which] - starts[which])
+      fields = []
+      for f in range(len(self._flat_specs)):
+        fields.append(np.stack([
+            episodes[e][f][o:o + length] for e, o in zip(which, offsets)]))
+    return tf.nest.pack_sequence_as(self._data_spec, fields)
+
+  def as_dataset(self, batch_size, length, prefetch=2):
+    """Returns a `tf.data.Dataset` of `(Trajectory [B, L, ...], ())` like TF-Agents.
+
+    Each element is a fresh `sample(batch_size, length)`; the dataset is infinite.
+    """
+    dtypes = [tf.as_dtype(s.dtype) for s in self._flat_specs]
+
+    def _sample(_):
+      return [np.asarray(x) for x in tf.nest.flatten(
+          self.sample(batch_size, length))]
+
+    def _map(x):
+      flat = tf.numpy_function(_sample, [x], dtypes, name='episode_replay_sample')
+      for tensor, spec in zip(flat, self._flat_specs):
+        tensor.set_shape([batch_size, length] + list(spec.shape))
+      return tf.nest.pack_sequence_as(self._data_spec, flat), ()
+
+    dataset = tf.data.Dataset.range(1).repeat().map(_map)
+    return dataset.prefetch(prefetch)
+
+
+def _without_policy_info(trajectory):
+  """Drops `policy_info`: the model never reads it, and seed episodes have none."""
+  if hasattr(trajectory, 'policy_info'):
+    return trajectory._replace(policy_info=())
+  return trajectory
+
+
+def collect_random_episodes(env, replay, num_episodes, seed=None):
+  """Runs a uniform random policy for `num_episodes` episodes into `replay`.
+
+  Args:
+    env: an unbatched TF-Agents `PyEnvironment`.
+    replay: an `EpisodeReplay` (or any observer).
+    num_episodes: episodes to collect.
+    seed: seed of the random actions.
+
+  Returns:
+    The list of undiscounted episode returns.
+  """
+  policy = random_py_policy.RandomPyPolicy(
+      env.time_step_spec(), env.action_spec(), seed=seed)
+  returns = []
+  totals = {'return': 0.0}
+
+  def _track(traj):
+    totals['return'] += float(np.sum(traj.reward)) if not traj.is_boundary() else 0
+    if traj.is_last():
+      returns.append(totals['return'])
+      totals['return'] = 0.0
+
+  driver = py_driver.PyDriver(env, policy, observers=[replay, _track],
+                              max_episodes=num_episodes)
+  driver.run(env.reset())
+  return returns

@@ -1,0 +1,32 @@
+"""planet_tf: PlaNet in TensorFlow 2 / Keras for TF-Agents."""
+
+import setuptools
+
+# The stack is pinned: tf-agents 0.19.0 (its last release) requires TFP 0.23,
+# which requires TF 2.15 and Keras 2; mujoco 4 breaks dm_control.
+INSTALL_REQUIRES = [
+    'tensorflow==2.15.1',
+    'tensorflow-probability==0.23.0',
+    'tf-agents==0.19.0',
+    'dm-control==1.0.50',
+    'mujoco==3.17.0',
+    'gin-config==0.5.0',
+    'absl-py>=1.0',
+    'numpy<2',
+    'imageio>=2.9',
+]
+
+setuptools.setup(
+    name='planet_tf',
+    version='0.1.0',
+    description='PlaNet (Hafner et al., 2019) in TensorFlow 2 / Keras for TF-Agents.',
+    long_description=open('README.md').read(),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.11,<3.12',
+    packages=setuptools.find_packages(include=['planet_tf', 'planet_tf.*']) +
+    ['planet_tf.gin_configs'],
+    package_dir={'planet_tf.gin_configs': 'gin_configs'},
+    package_data={'planet_tf.gin_configs': ['*.gin']},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={'test': ['pytest>=7']},
+)

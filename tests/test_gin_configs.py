@@ -1,0 +1,53 @@
+"""Every bundled gin file parses, and bad gin input fails with a clear error."""
+
+import gin
+import pytest
+
+from planet_tf import config
+from planet_tf import envs
+
+TASK_FILES = {
+    'cartpole.gin': 'cartpole_swingup', 'cartpole_balance.gin': 'cartpole_balance',
+    'reacher.gin': 'reacher_easy', 'cheetah.gin': 'cheetah_run',
+    'finger.gin': 'finger_spin', 'cup.gin': 'cup_catch',
+    'walker.gin': 'walker_walk',
+}
+
+
+@pytest.fixture(autouse=True)
+def _clear_gin():
+  gin.clear_config()
+  yield
+  gin.clear_config()
+
+
+@pytest.mark.parametrize('name', config.available_gin_files())
+def test_every_gin_file_parses(name):
+  config.parse_gin([name], finalize=False)
+
+
+@pytest.mark.parametrize('name,task', sorted(TASK_FILES.items()))
+def test_task_files_bind_the_task_and_its_paper_action_repeat(name, task):
+  assert name in config.available_gin_files()
+  config.parse_gin([name], finalize=False)
+  assert gin.query_parameter('train_eval.task_name') == task
+  assert (gin.query_parameter('planet_tf.envs.load.action_repeat') ==
+          envs.TASKS[task].action_repeat)
+
+
+def test_unknown_gin_file_lists_the_bundled_ones():
+  with pytest.raises(FileNotFoundError, match='cheetah.gin'):
+    config.parse_gin(['cheetha.gin'])
+
+
+def test_gin_file_names_resolve_without_the_extension():
+  assert config.resolve_gin_file('cheetah').endswith('cheetah.gin')
+
+
+def test_malformed_bindings_name_the_problem(tmp_path):
+  with pytest.raises(ValueError, match='no_such_configurable'):
+    config.parse_gin(['cheetah.gin'], ['no_such_configurable.x = 1'])
+  broken = tmp_path / 'broken.gin'
+  broken.write_text("include 'base.gin'\ntrain_eval.task_name = = 3\n")
+  with pytest.raises(ValueError, match='broken.gin'):
+    config.parse_gin([str(broken)])

@@ -1,0 +1,158 @@
+"""Episode replay: chunks never span two episodes; episodes persist."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from planet_tf import envs
+from planet_tf import replay as replay_lib
+
+F, M, L = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
+
+
+def _spec():
+  # The observation records (episode id, step index) so chunks can be checked.
+  return trajectory.Trajectory(
+      step_type=tf.TensorSpec([], tf.int32),
+      observation=tf.TensorSpec([2], tf.int32),
+      action=tensor_spec.BoundedTensorSpec([1], tf.float32, -1, 1),
+      policy_info={'predicted_return': tf.TensorSpec([], tf.float32)},
+      next_step_type=tf.TensorSpec([], tf.int32),
+      reward=tf.TensorSpec([], tf.float32),
+      discount=tf.TensorSpec([], tf.float32))
+
+
+def _steps(episode, length):
+  """Yields the `length + 1` trajectory steps of one episode, boundary last."""
+  for t in range(length + 1):
+    step_type = F if t == 0 else (L if t == length else M)
+    next_type = F if t == length else (L if t == length - 1 else M)
+    yield trajectory.Trajectory(
+        step_type=np.int32(step_type),
+        observation=np.array([episode, t], np.int32),
+        action=np.array([0.5], np.float32),
+        policy_info={'predicted_return': np.float32(1)},
+        next_step_type=np.int32(next_type),
+        reward=np.float32(t), discount=np.float32(1))
+
+
+def _fill(replay, lengths):
+  for episode, length in enumerate(lengths):
+    for step in _steps(episode, length):
+      replay(step)
+
+
+def test_chunks_never_span_two_episodes():
+  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  _fill(replay, [5, 30, 12, 9, 40])
+  assert replay.num_episodes == 5
+  chunks = replay.sample(500, 10)
+  episode_ids = chunks.observation[..., 0]
+  steps = chunks.observation[..., 1]
+  assert np.all(episode_ids == episode_ids[:, :1])
+  assert np.all(np.diff(steps, axis=1) == 1)
+  # No FIRST after a chunk's start; no LAST before its end.
+  assert np.all(chunks.step_type[:, 1:] != F)
+  assert np.all(chunks.step_type[:, :-1] != L)
+  # The 5-step episode (6 stored steps) is too short for L=10: never sampled.
+  assert not np.any(episode_ids == 0)
+  assert chunks.policy_info == ()
+
+
+def test_sampling_is_uniform_over_windows():
+  replay = replay_lib.EpisodeReplay(_spec(), seed=1)
+  _fill(replay, [19, 109])  # 20 and 110 steps: 11 and 101 windows of 10.
+  chunks = replay.sample(4000, 10)
+  share = np.mean(chunks.observation[:, 0, 0] == 0)
+  assert share == pytest.approx(11 / 112, abs=0.02)
+
+
+def test_capacity_evicts_the_oldest_episodes():
+  replay = replay_lib.EpisodeReplay(_spec(), capacity_steps=25)
+  _fill(replay, [9, 9, 9])  # 10 steps each.
+  assert replay.num_episodes == 2 and replay.num_steps == 20
+  assert set(replay.sample(50, 5).observation[:, 0, 0]) == {1, 2}
+
+
+def test_batched_steps_from_two_environments_stay_apart():
+  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  a, b = list(_steps(0, 6)), list(_steps(1, 6))
+  for x, y in zip(a, b):
+    replay(tf.nest.map_structure(lambda *v: np.stack(v), x, y))
+  assert replay.episode_lengths() == [7, 7]
+  chunks = replay.sample(100, 7)
+  assert np.all(chunks.observation[..., 0] == chunks.observation[:, :1, 0])
+
+
+def test_episodes_persist_and_reload(tmp_path):
+  directory = str(tmp_path / 'episodes')
+  replay = replay_lib.EpisodeReplay(_spec(), directory=directory)
+  _fill(replay, [11, 14])
+  list(_steps(2, 5))  # An unfinished episode is not written.
+  assert len(os.listdir(directory)) == 2
+  reloaded = replay_lib.EpisodeReplay(_spec(), directory=directory, seed=0)
+  assert reloaded.episode_lengths() == [12, 15]
+  assert reloaded.total_episodes == 2
+  _fill(reloaded, [3])  # New episodes never overwrite the old files.
+  assert len(os.listdir(directory)) == 3
+  chunk = reloaded.sample(20, 12)
+  assert chunk.observation.dtype == np.int32
+  np.testing.assert_array_equal(chunk.observation[:, :, 1] -
+                                chunk.observation[:, :1, 1], np.tile(np.arange(12), (20, 1)))
+
+
+def test_a_corrupt_episode_file_is_named(tmp_path):
+  directory = tmp_path / 'episodes'
+  directory.mkdir()
+  (directory / 'episode-000001-10.npz').write_bytes(b'not a zip file')
+  with pytest.raises(ValueError, match='episode-000001-10.npz'):
+    replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+
+
+def test_sampling_without_long_enough_episodes_fails_clearly():
+  replay = replay_lib.EpisodeReplay(_spec())
+  _fill(replay, [3])
+  with pytest.raises(ValueError, match='No finished episode has 10 steps'):
+    replay.sample(2, 10)
+
+
+def test_wrong_shapes_are_rejected():
+  replay = replay_lib.EpisodeReplay(_spec())
+  step = next(_steps(0, 3))._replace(observation=np.zeros([3], np.int32))
+  with pytest.raises(ValueError, match='does not match spec'):
+    replay(step)
+
+
+def test_as_dataset_yields_batched_chunks_like_tf_agents():
+  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  _fill(replay, [20, 20])
+  experience, info = next(iter(replay.as_dataset(batch_size=3, length=8)))
+  assert info == ()
+  assert experience.observation.shape == (3, 8, 2)
+  assert experience.step_type.dtype == tf.int32
+  ids = experience.observation.numpy()[..., 0]
+  assert np.all(ids == ids[:, :1])
+
+
+def test_random_seed_episodes_fill_the_replay():
+  env = envs.load('cartpole_balance', episode_length=80, seed=0)  # 10 steps.
+  spec = trajectory.Trajectory(
+      step_type=tf.TensorSpec([], tf.int32),
+      observation=tensor_spec.from_spec(env.observation_spec()),
+      action=tensor_spec.from_spec(env.action_spec()),
+      policy_info=(), next_step_type=tf.TensorSpec([], tf.int32),
+      reward=tf.TensorSpec([], tf.float32),
+      discount=tf.TensorSpec([], tf.float32))
+  replay = replay_lib.EpisodeReplay(spec)
+  returns = replay_lib.collect_random_episodes(env, replay, 2, seed=3)
+  assert len(returns) == 2 and all(r > 0 for r in returns)
+  assert replay.episode_lengths() == [11, 11]
+  chunk = replay.sample(20, 11)  # Whole episodes: the chunk's rewards sum up.
+  np.testing.assert_allclose(sorted(set(chunk.reward.sum(axis=1).round(3))),
+                             sorted(np.round(returns, 3)), rtol=1e-5)
+  assert chunk.observation.shape == (20, 11, 64, 64, 3)
