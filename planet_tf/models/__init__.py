@@ -1,0 +1,13 @@
+"""Latent dynamics models with one interface, and the world model that trains them."""
+
+from planet_tf.models.deterministic_rnn import DeterministicRNN
+from planet_tf.models.dynamics import Dynamics
+from planet_tf.models.rssm import RSSM
+from planet_tf.models.state import LatentState
+from planet_tf.models.state import features
+from planet_tf.models.stochastic_ssm import StochasticSSM
+from planet_tf.models.world_model import WorldModel
+from planet_tf.models.world_model import make_world_model
+
+__all__ = ['Dynamics', 'RSSM', 'DeterministicRNN', 'StochasticSSM', 'LatentState',
+           'features', 'WorldModel', 'make_world_model']

@@ -1,0 +1,77 @@
+"""The recurrent state-space model: a GRU belief plus a Gaussian stochastic state."""
+
+import gin
+import tensorflow as tf
+
+from planet_tf.models import dynamics
+from planet_tf.models.state import LatentState
+
+
+@gin.configurable
+class RSSM(dynamics.Dynamics):
+  """PlaNet's RSSM (Hafner et al., 2019, Sec. 3).
+
+  Prior:     `h_t = GRU(h_{t-1}, relu(W [s_{t-1}, a_{t-1}]))`,
+             `p(s_t | h_t) = N(mean, softplus(.) + min_stddev)` from a ReLU layer on
+             `h_t`.
+  Posterior: `q(s_t | h_t, e_t)` from a ReLU layer on `[h_t, e_t]`.
+  Features:  `[s_t, h_t]`, size `stoch_size + deter_size`.
+  """
+
+  def __init__(self,
+               stoch_size: int = 30,
+               deter_size: int = 200,
+               hidden_size: int = 200,
+               min_stddev: float = 0.1,
+               activation='relu',
+               **kwargs):
+    """Args:
+      stoch_size: S, dimensions of the Gaussian stochastic state.
+      deter_size: D, units of the GRU belief.
+      hidden_size: units of the hidden layers around the GRU.
+      min_stddev: added to the softplus standard deviations.
+      activation: Keras activation of the hidden layers.
+      **kwargs: `tf.keras.layers.Layer` arguments.
+    """
+    super().__init__(stoch_size, deter_size, **kwargs)
+    self._min_stddev = float(min_stddev)
+    self._input_layer = tf.keras.layers.Dense(hidden_size, activation,
+                                              name='img_in')
+    self._cell = tf.keras.layers.GRUCell(deter_size, name='gru')
+    self._prior_hidden = tf.keras.layers.Dense(hidden_size, activation,
+                                               name='img_hidden')
+    self._prior_out = tf.keras.layers.Dense(2 * stoch_size, name='img_out')
+    self._post_hidden = tf.keras.layers.Dense(hidden_size, activation,
+                                              name='obs_hidden')
+    self._post_out = tf.keras.layers.Dense(2 * stoch_size, name='obs_out')
+
+  def imagine_step(self, prev_state: LatentState, prev_action, sample=True):
+    """Args:
+      prev_state: `LatentState` `[B, ...]`.
+      prev_action: `[B, A]`.
+      sample: draw `stoch` (True) or take the prior mean.
+
+    Returns:
+      prior `LatentState` `[B, ...]`.
+    """
+    x = self._input_layer(tf.concat([prev_state.stoch, prev_action], -1))
+    deter, _ = self._cell(x, [prev_state.deter])
+    mean, raw_stddev = tf.split(self._prior_out(self._prior_hidden(deter)), 2, -1)
+    return dynamics.gaussian_state(mean, raw_stddev, self._min_stddev, deter,
+                                   sample)
+
+  def observe_step(self, prev_state: LatentState, prev_action, embedding):
+    """Args:
+      prev_state: `LatentState` `[B, ...]`.
+      prev_action: `[B, A]`.
+      embedding: `[B, E]`.
+
+    Returns:
+      `(posterior, prior)`, `LatentState`s `[B, ...]` sharing `deter`.
+    """
+    prior = self.imagine_step(prev_state, prev_action)
+    x = self._post_hidden(tf.concat([prior.deter, embedding], -1))
+    mean, raw_stddev = tf.split(self._post_out(x), 2, -1)
+    posterior = dynamics.gaussian_state(mean, raw_stddev, self._min_stddev,
+                                        prior.deter)
+    return posterior, prior

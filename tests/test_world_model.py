@@ -1,0 +1,227 @@
+"""WorldModel: the loss, its time alignment, the update step and the gin factory."""
+
+import gin
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from planet_tf import config
+from planet_tf.models import DeterministicRNN
+from planet_tf.models import RSSM
+from planet_tf.models import StochasticSSM
+from planet_tf.models import WorldModel
+from planet_tf.models import make_world_model
+from planet_tf.networks import ConvDecoder
+from planet_tf.networks import ConvEncoder
+from planet_tf.networks import DenseHead
+
+B, T, A, SIZE = 4, 6, 2, 16
+
+
+def small_model(dynamics=None, **kwargs):
+  """A 16x16 world model small enough for two shared CPU cores."""
+  return WorldModel(
+      A, encoder=ConvEncoder((4, 8)),
+      dynamics=dynamics if dynamics is not None else RSSM(4, 8, 8),
+      decoder=ConvDecoder((SIZE, SIZE, 3), 16, (4,), (6, 6)),
+      reward_heads={'reward': DenseHead((16,))}, **kwargs)
+
+
+def experience(seed=0, batch=B, length=T, boundary=None, rewards=None,
+               actions=None):
+  rng = np.random.default_rng(seed)
+  step_types = np.full([batch, length], ts.StepType.MID, np.int32)
+  step_types[:, 0] = ts.StepType.FIRST
+  if boundary is not None:
+    step_types[:, boundary - 1] = ts.StepType.LAST
+    step_types[:, boundary] = ts.StepType.FIRST
+  if actions is None:
+    actions = rng.uniform(-1, 1, [batch, length, A])
+  if rewards is None:
+    rewards = rng.normal(size=[batch, length])
+  return trajectory.Trajectory(
+      step_type=tf.constant(step_types),
+      observation=tf.constant(
+          rng.integers(0, 256, [batch, length, SIZE, SIZE, 3], dtype=np.uint8)),
+      action=tf.constant(actions, tf.float32),
+      policy_info=(),
+      next_step_type=tf.constant(np.roll(step_types, -1, axis=1)),
+      reward=tf.constant(rewards, tf.float32),
+      discount=tf.ones([batch, length]))
+
+
+def test_loss_is_a_scalar_with_a_dict_of_scalar_metrics():
+  model = small_model()
+  loss, metrics = model.loss(experience())
+  assert loss.shape == () and loss.dtype == tf.float32
+  assert {'loss', 'image_nll', 'reward_nll', 'kl', 'kl_loss'} <= set(metrics)
+  assert all(m.shape == () for m in metrics.values())
+  np.testing.assert_allclose(metrics['loss'], loss)
+  # Image NLL is summed over the 16x16x3 pixels: at least the Gaussian constant.
+  assert metrics['image_nll'] > SIZE * SIZE * 3 * 0.5 * np.log(2 * np.pi)
+
+
+@pytest.mark.parametrize('dynamics', [
+    lambda: RSSM(4, 8, 8), lambda: DeterministicRNN(8, 8),
+    lambda: StochasticSSM(4, 8)])
+@pytest.mark.parametrize('overshooting', [0, 3])
+def test_gradients_reach_every_trainable_variable(dynamics, overshooting):
+  model = small_model(dynamics(), free_nats=0.0,
+                      latent_overshooting_distance=overshooting,
+                      observation_overshooting_distance=overshooting)
+  data = experience(boundary=3)
+  model.loss(data)
+  with tf.GradientTape() as tape:
+    loss, _ = model.loss(data)
+  variables = model.trainable_variables
+  grads = tape.gradient(loss, variables)
+  missing = [v.name for v, g in zip(variables, grads)
+             if g is None or not np.any(g.numpy() != 0)]
+  assert not missing
+  assert np.isfinite(loss.numpy())
+
+
+def test_boundary_steps_are_masked_out_of_the_reward_term():
+  model = small_model()
+  data = experience(boundary=3)
+  _, metrics = model.loss(data)
+  # A huge reward stored at the LAST step (the one read at the FIRST after it)
+  # and at the chunk's final step (never predicted) changes nothing.
+  rewards = data.reward.numpy()
+  rewards[:, 2] = 1e6
+  rewards[:, -1] = 1e6
+  tf.random.set_seed(0)
+  _, masked = model.loss(data._replace(reward=tf.constant(rewards)))
+  tf.random.set_seed(0)
+  _, reference = model.loss(data)
+  np.testing.assert_allclose(masked['reward_nll'], reference['reward_nll'],
+                             rtol=1e-5)
+  rewards[:, 1] = 1e6  # A real transition: it counts.
+  _, unmasked = model.loss(data._replace(reward=tf.constant(rewards)))
+  assert unmasked['reward_nll'] > 1e9
+
+
+def _fit_reward(rewards_from_actions, steps=150, seed=0):
+  """Trains a small model on reward = f(actions) chunks; returns the reward MSE."""
+  tf.random.set_seed(seed)
+  rng = np.random.default_rng(seed)
+  model = small_model(learning_rate=1e-2)
+  mse = []
+  for step in range(steps):
+    actions = rng.uniform(-1, 1, [16, 8, A])
+    data = experience(seed=step, batch=16, length=8, actions=actions,
+                      rewards=rewards_from_actions(actions))
+    data = data._replace(observation=tf.zeros_like(data.observation))
+    mse.append(float(model.update(data)['reward_mse']))
+  return np.mean(mse[-20:])
+
+
+def test_reward_is_fitted_only_with_the_documented_alignment():
+  # reward[t] is earned by action[t]; the head at step t predicts reward[t-1],
+  # which the belief knows from prev_action[t] = action[t-1].
+  aligned = _fit_reward(lambda a: a[..., 0])
+  # Stored one step late, the target at t would be action[t]: not yet taken.
+  misaligned = _fit_reward(lambda a: np.roll(a[..., 0], -1, axis=1))
+  variance = 1.0 / 3.0  # of U(-1, 1)
+  assert aligned < 0.25 * variance
+  assert misaligned > 0.6 * variance
+
+
+def test_update_is_traced_once_and_changes_the_weights():
+  model = small_model()
+  model.update(experience(0))
+  before = [v.numpy().copy() for v in model.trainable_variables]
+  for seed in range(1, 4):
+    metrics = model.update(experience(seed))
+  assert model._update.experimental_get_tracing_count() == 1
+  assert {'loss', 'grad_norm'} <= set(metrics)
+  assert all(m.shape == () for m in metrics.values())
+  assert any(np.any(b != v.numpy())
+             for b, v in zip(before, model.trainable_variables))
+  assert model.optimizer.iterations.numpy() == 4
+
+
+def test_optimizer_is_adam_with_the_papers_settings():
+  model = small_model()
+  assert isinstance(model.optimizer, tf.keras.optimizers.Adam)
+  np.testing.assert_allclose(model.optimizer.learning_rate.numpy(), 1e-3)
+  np.testing.assert_allclose(model.optimizer.epsilon, 1e-4)
+  assert model._grad_clip_norm == 1000.0
+
+
+def test_embed_and_reward_serve_the_policy_and_the_planner():
+  model = small_model()
+  assert model.embed(tf.zeros([3, SIZE, SIZE, 3], tf.uint8)).shape == (3, 32)
+  assert model.embed(tf.zeros([3, 2, SIZE, SIZE, 3], tf.uint8)).shape == (
+      3, 2, 32)
+  features = tf.zeros([1000, model.dynamics.feature_size])
+  assert model.reward(features).mean().shape == (1000,)
+  with pytest.raises(KeyError, match='no reward head'):
+    model.reward(features, head='cheetah')
+
+
+def test_open_loop_prediction_returns_uint8_frames_and_rewards():
+  model = small_model()
+  frames, rewards = model.open_loop_prediction(experience(), context=2)
+  assert frames.shape == (B, T, SIZE, SIZE, 3) and frames.dtype == tf.uint8
+  assert rewards.shape == (B, T)
+  with pytest.raises(ValueError, match='context'):
+    model.open_loop_prediction(experience(), context=T + 1)
+
+
+def test_bad_experience_names_the_problem():
+  model = small_model()
+  data = experience()
+  with pytest.raises(ValueError, match='observation must be uint8 \\[B, L'):
+    model.loss(data._replace(observation=data.observation[:, 0]))
+  with pytest.raises(ValueError, match='must be uint8'):
+    model.loss(data._replace(observation=tf.cast(data.observation, tf.float32)))
+  with pytest.raises(ValueError, match='decoder models'):
+    model.loss(data._replace(observation=data.observation[:, :, :8, :8]))
+  with pytest.raises(ValueError, match=r'action must be \[B, L, 2\]'):
+    model.loss(data._replace(action=tf.zeros([B, T, 3])))
+  with pytest.raises(ValueError, match='step_type must be'):
+    model.loss(data._replace(step_type=data.step_type[:, 0]))
+  with pytest.raises(ValueError, match='only has heads'):
+    model.loss(data._replace(reward={'cheetah': data.reward}))
+  with pytest.raises(ValueError, match='action_size'):
+    WorldModel(0)
+
+
+def test_several_named_reward_heads_share_one_dynamics_model():
+  model = small_model()
+  model.reward_heads['walker'] = DenseHead((8,))
+  data = experience()
+  _, metrics = model.loss(data._replace(
+      reward={'reward': data.reward, 'walker': -data.reward}))
+  assert {'reward_nll', 'walker_nll'} <= set(metrics)
+
+
+def test_base_gin_builds_the_papers_world_model():
+  gin.clear_config()
+  try:
+    config.parse_gin(['base.gin'], finalize=False)
+    model = make_world_model(3)
+  finally:
+    gin.clear_config()
+  assert model.action_size == 3
+  assert isinstance(model.dynamics, RSSM)
+  assert (model.dynamics.stoch_size, model.dynamics.deter_size) == (30, 200)
+  assert model.decoder.image_shape == (64, 64, 3)
+  assert model._free_nats == 3.0
+  assert model._latent_os == 0 and model._obs_os == 0
+  assert model.dynamics.state_spec().deter.shape == (200,)
+  head = model.reward_heads['reward']
+  assert head(tf.zeros([1, 230])).mean().shape == (1,)
+  assert [v.shape.as_list() for v in head.trainable_variables[::2]] == [
+      [230, 200], [200, 200], [200, 1]]
+
+
+def test_update_compiles_with_xla():
+  model = small_model(jit_compile=True, latent_overshooting_distance=2)
+  for seed in range(2):
+    metrics = model.update(experience(seed))
+  assert np.isfinite(metrics['loss'].numpy())
+  assert model._update.experimental_get_tracing_count() == 1
