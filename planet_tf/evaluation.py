@@ -1,0 +1,199 @@
+"""Evaluating a policy: whole episodes through a TF-Agents `PyDriver`, with videos.
+
+Used by the training loop (the greedy `CemPolicy`) and by `bin/evaluate` (an
+exported SavedModel, which acts without planet_tf).
+"""
+
+import ast
+import glob
+import inspect
+import os
+from typing import List, NamedTuple, Optional
+
+import numpy as np
+from tf_agents.drivers import py_driver
+from tf_agents.policies import py_tf_eager_policy
+
+
+class Episode(NamedTuple):
+  """One evaluation episode: its undiscounted `reward_sum` and its `frames`.
+
+  `frames` is uint8 `[T + 1, H, W, C]` (every observation, the last one included)
+  when videos were asked for, else None.
+  """
+  reward_sum: float
+  frames: Optional[np.ndarray]
+
+
+class _EpisodeRecorder:
+  """A `PyDriver` observer that sums rewards and keeps frames, episode by episode.
+
+  Trajectories are unbatched or `[1, ...]`; a boundary step (LAST -> FIRST) ends
+  the episode and carries its final observation.
+  """
+
+  def __init__(self, record_frames):
+    self._record_frames = record_frames
+    self.episodes: List[Episode] = []
+    self._reward_sum = 0.0
+    self._frames = []
+
+  def __call__(self, traj):
+    boundary = bool(np.all(traj.is_boundary()))
+    if self._record_frames:
+      self._frames.append(np.asarray(traj.observation).reshape(
+          np.shape(traj.observation)[-3:]))
+    if not boundary:
+      self._reward_sum += float(np.sum(traj.reward))
+    else:
+      frames = np.stack(self._frames) if self._record_frames else None
+      self.episodes.append(Episode(self._reward_sum, frames))
+      self._reward_sum, self._frames = 0.0, []
+
+
+def as_py_policy(policy):
+  """Wraps a `TFPolicy` for a `PyDriver`; the action is a traced `tf.function`."""
+  return py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True,
+                                            batch_time_steps=True)
+
+
+def run_episodes(env, policy, num_episodes, record_frames=False):
+  """Runs `num_episodes` whole episodes of `policy` in `env`.
+
+  Args:
+    env: an unbatched `PyEnvironment` (e.g. `planet_tf.envs.load(...)`).
+    policy: a `PyPolicy`, e.g. `as_py_policy(tf_policy)` or a
+      `SavedModelPyTFEagerPolicy`; its state starts at `get_initial_state(1)`.
+    num_episodes: episodes to run, >= 1.
+    record_frames: keep every observation of each episode.
+
+  Returns:
+    A list of `Episode`s.
+  """
+  if num_episodes < 1:
+    raise ValueError(f'num_episodes must be >= 1, got {num_episodes}.')
+  recorder = _EpisodeRecorder(record_frames)
+  driver = py_driver.PyDriver(env, policy, observers=[recorder],
+                              max_episodes=num_episodes)
+  driver.run(env.reset(), policy.get_initial_state(1))
+  return recorder.episodes
+
+
+def find_policy_dir(path):
+  """Resolves a SavedModel policy directory from a SavedModel or a run directory.
+
+  Args:
+    path: a directory holding `saved_model.pb`, or a run's `root_dir`, whose
+      newest export under `policies/<step>/` is taken.
+
+  Returns:
+    The SavedModel directory.
+
+  Raises:
+    FileNotFoundError: if `path` is neither, naming what was looked for.
+  """
+  if os.path.isfile(os.path.join(path, 'saved_model.pb')):
+    return path
+  exports = [os.path.dirname(p) for p in
+             glob.glob(os.path.join(path, 'policies', '*', 'saved_model.pb'))]
+  exports = [d for d in exports if os.path.basename(d).isdigit()]
+  if not exports:
+    raise FileNotFoundError(
+        f'{path} is neither a SavedModel directory (no saved_model.pb) nor a run '
+        'directory with an exported policy under policies/<step>/.')
+  return max(exports, key=lambda d: int(os.path.basename(d)))
+
+
+def find_run_dir(policy_dir):
+  """Returns the run directory of an export (`<root>/policies/<step>`), or None.
+
+  A run directory is recognised by its `operative_config.gin`.
+  """
+  for candidate in (policy_dir, os.path.dirname(os.path.dirname(policy_dir))):
+    if os.path.isfile(os.path.join(candidate, 'operative_config.gin')):
+      return candidate
+  return None
+
+
+def load_saved_policy(policy_dir):
+  """Loads an exported policy as a `PyPolicy` (no planet_tf code involved)."""
+  return py_tf_eager_policy.SavedModelPyTFEagerPolicy(
+      policy_dir, load_specs_from_pbtxt=True, use_tf_function=True)
+
+
+def task_of_run(run_dir):
+  """The task name a run was trained on, from its stored configuration, or None."""
+  # Imported here: evaluating a SavedModel needs no training code otherwise.
+  from planet_tf import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
+  value = run_dir_lib.stored_binding(run_dir, 'train_eval.task_name')
+  operative = os.path.join(run_dir, run_dir_lib.OPERATIVE_CONFIG_FILE)
+  if value is None and os.path.isfile(operative):
+    with open(operative) as f:
+      value = run_dir_lib.parse_bindings(f.read()).get('train_eval.task_name')
+  return None if value is None else ast.literal_eval(value)
+
+
+def env_settings_of_run(run_dir):
+  """`planet_tf.envs.load` arguments of a run, from its `operative_config.gin`.
+
+  Returns:
+    dict, e.g. `{'action_repeat': 8, 'image_size': 64, 'episode_length': None}`.
+  """
+  from planet_tf import envs  # pylint: disable=g-import-not-at-top
+  from planet_tf import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
+  path = os.path.join(run_dir, run_dir_lib.OPERATIVE_CONFIG_FILE)
+  if not os.path.isfile(path):
+    return {}
+  with open(path) as f:
+    bindings = run_dir_lib.parse_bindings(f.read())
+  names = set(inspect.signature(envs.load).parameters) - {'task_name', 'seed'}
+  settings = {}
+  for key, value in bindings.items():
+    selector, _, name = key.rpartition('.')
+    if (selector == 'load' or selector.endswith('envs.load')) and name in names:
+      settings[name] = ast.literal_eval(value)
+  return settings
+
+
+def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
+  """Evaluates an exported policy on its task; the logic of `bin/evaluate`.
+
+  The environment is built like the run's (action repeat, episode length, ...,
+  from its `operative_config.gin`) when `path` belongs to a run. Nothing else of
+  the run's configuration is read: the SavedModel carries the model.
+
+  Args:
+    path: a SavedModel policy directory or a run directory (newest export).
+    num_episodes: episodes to run.
+    video_dir: if set, each episode is written there as `episode-<i>.gif`.
+    task_name: the task; read from the run when None.
+    seed: seed of the environment.
+
+  Returns:
+    `(policy_dir, returns)`: the SavedModel used and the list of episode returns.
+
+  Raises:
+    FileNotFoundError: if `path` holds no exported policy.
+    ValueError: if the task cannot be determined (pass `task_name`).
+  """
+  from planet_tf import envs  # pylint: disable=g-import-not-at-top
+  from planet_tf import summaries  # pylint: disable=g-import-not-at-top
+  policy_dir = find_policy_dir(path)
+  run_dir = find_run_dir(policy_dir)
+  env_kwargs = {}
+  if run_dir is not None:
+    env_kwargs = env_settings_of_run(run_dir)
+    task_name = task_name or task_of_run(run_dir)
+  if task_name is None:
+    raise ValueError(
+        f'Cannot tell the task of {policy_dir}: it is not inside a run directory '
+        f'with an operative_config.gin; pass the task name (one of '
+        f'{", ".join(sorted(envs.TASKS))}).')
+  env = envs.load(task_name, seed=seed, **env_kwargs)
+  episodes = run_episodes(env, load_saved_policy(policy_dir), num_episodes,
+                          record_frames=video_dir is not None)
+  if video_dir is not None:
+    for i, episode in enumerate(episodes):
+      summaries.write_gif(os.path.join(video_dir, f'episode-{i}.gif'),
+                          episode.frames)
+  return policy_dir, [e.reward_sum for e in episodes]

@@ -1,0 +1,221 @@
+"""End to end on gin_configs/tiny.gin: train, stop, resume after a kill, export,
+evaluate; and every bad input is a clear error that leaves the run untouched."""
+
+import csv
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from planet_tf import run_dir
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, 'bin', 'train')
+EVALUATE = os.path.join(ROOT, 'bin', 'evaluate')
+ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
+           TF_CPP_MIN_LOG_LEVEL='2')
+
+
+def _train(root_dir, *params, gin_file='tiny.gin', timeout=300):
+  args = [sys.executable, TRAIN, f'--root_dir={root_dir}',
+          f'--gin_file={gin_file}'] + [f'--gin_param={p}' for p in params]
+  return subprocess.run(args, env=ENV, capture_output=True, text=True,
+                        timeout=timeout, check=False)
+
+
+def _episodes(root):
+  return sorted(glob.glob(os.path.join(root, 'train', 'episodes', 'episode-*')))
+
+
+def _returns(root):
+  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
+    return list(csv.DictReader(f))
+
+
+def _tags(directory):
+  """Every summary tag in the TensorBoard event files of `directory`."""
+  tags = set()
+  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(value.tag for value in event.summary.value)
+  return tags
+
+
+def _snapshot(root):
+  """Every file of a run with its size and modification time."""
+  return {p: (os.path.getsize(p), os.path.getmtime(p))
+          for p in glob.glob(os.path.join(root, '**', '*'), recursive=True)
+          if os.path.isfile(p)}
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+  """A tiny run: trained to 4 episodes, killed while going on, resumed to 6."""
+  root = str(tmp_path_factory.mktemp('run'))
+  first = _train(root)
+  assert first.returncode == 0, first.stderr[-3000:]
+  assert '4/4 episodes' in first.stdout
+  after_first = {'episodes': _episodes(root), 'returns': _returns(root)}
+
+  # Kill -9 the resumed run as soon as it has saved its fifth episode, before
+  # the checkpoint that would count it.
+  args = [sys.executable, TRAIN, f'--root_dir={root}', '--gin_file=tiny.gin',
+          '--gin_param=train_eval.num_episodes = 6']
+  process = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  deadline = time.time() + 240
+  while len(_episodes(root)) < 5 and time.time() < deadline:
+    assert process.poll() is None, 'the resumed run ended before episode 5'
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  killed = {'episodes': _episodes(root)}
+
+  resumed = _train(root, 'train_eval.num_episodes = 6')
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  return {'root': root, 'first': after_first, 'killed': killed,
+          'resumed': resumed}
+
+
+def test_a_run_writes_the_documented_layout(run):
+  root = run['root']
+  for path in ['operative_config.gin', 'train/checkpoint', 'train/config.gin',
+               'eval/returns.csv', 'policies/4/saved_model.pb']:
+    assert os.path.exists(os.path.join(root, path)), path
+  assert glob.glob(os.path.join(root, 'train', 'events.out.tfevents.*'))
+  assert glob.glob(os.path.join(root, 'eval', 'events.out.tfevents.*'))
+  assert glob.glob(os.path.join(root, 'eval', 'videos', 'episode-*.gif'))
+  assert glob.glob(os.path.join(root, 'open_loop', 'episode-*.gif'))
+  names = [n for n, _ in tf.train.list_variables(
+      tf.train.latest_checkpoint(os.path.join(root, 'train')))]
+  for part in ['_world_model/optimizer/_iterations', '_train_step_counter',
+               '_collect_policy/_generator', 'number_episodes',
+               'environment_steps']:
+    assert any(part in n for n in names), part
+  assert {'losses/loss', 'losses/image_nll', 'losses/reward_nll', 'losses/kl',
+          'speed/updates_per_second', 'speed/env_steps_per_second',
+          'Metrics/AverageReturn', 'Metrics/EnvironmentSteps',
+          'open_loop/prediction'} <= _tags(os.path.join(root, 'train'))
+  assert {'Metrics/AverageReturn', 'eval/episode'} <= _tags(
+      os.path.join(root, 'eval'))
+  policies = [r['policy'] for r in run['first']['returns']]
+  assert policies[:2] == ['random', 'random']  # S = 2 seed episodes.
+  assert 'greedy' in policies and 'collect' in policies
+
+
+def test_a_killed_run_resumes_without_losing_episodes(run):
+  root = run['root']
+  assert len(run['first']['episodes']) == 4
+  assert len(run['killed']['episodes']) == 5
+  episodes = _episodes(root)
+  assert len(episodes) == 6
+  assert set(run['killed']['episodes']) <= set(episodes)
+  rows = _returns(root)
+  # Seed episodes were not collected again, and the counters include the
+  # episode saved after the last checkpoint (10 agent steps per episode).
+  assert [r['policy'] for r in rows].count('random') == 2
+  assert rows[-1]['episodes'] == '6' and rows[-1]['env_steps'] == '60'
+  assert 'Resuming' in run['resumed'].stderr
+  assert 'collected after the last checkpoint' in run['resumed'].stderr
+
+
+def test_resuming_a_finished_run_changes_nothing(run):
+  root = run['root']
+  before = _snapshot(os.path.join(root, 'policies'))
+  result = _train(root, 'train_eval.num_episodes = 6')
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert len(_episodes(root)) == 6
+  assert _snapshot(os.path.join(root, 'policies')) == before
+
+
+def test_evaluate_runs_the_newest_export_with_videos(run, tmp_path):
+  result = subprocess.run(
+      [sys.executable, EVALUATE, f'--policy={run["root"]}', '--num_episodes=2',
+       f'--video_dir={tmp_path}'], env=ENV, capture_output=True, text=True,
+      timeout=300, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  newest = max(int(d) for d in os.listdir(os.path.join(run['root'], 'policies'))
+               if d.isdigit())
+  assert f'policies/{newest}: mean return' in result.stdout
+  assert sorted(os.listdir(tmp_path)) == ['episode-0.gif', 'episode-1.gif']
+
+
+def test_a_different_config_is_refused_and_the_run_untouched(run):
+  before = _snapshot(run['root'])
+  result = _train(run['root'], 'RSSM.deter_size = 16')
+  assert result.returncode != 0
+  assert 'different configuration' in result.stderr
+  assert 'RSSM.deter_size: 8 in the stored run, 16 now' in result.stderr
+  assert _snapshot(run['root']) == before
+
+
+def test_a_corrupt_checkpoint_is_refused_and_the_run_untouched(run, tmp_path):
+  root = str(tmp_path / 'run')
+  shutil.copytree(run['root'], root)
+  index = os.path.join(root, 'train', 'checkpoint')
+  with open(index) as f:
+    latest = f.readline().split('"')[1]
+  data = glob.glob(os.path.join(root, 'train', latest + '.data-*'))[0]
+  with open(data, 'r+b') as f:
+    f.truncate(os.path.getsize(data) // 2)
+  before = _snapshot(root)
+  result = _train(root, 'train_eval.num_episodes = 7')
+  assert result.returncode != 0
+  assert f'Cannot restore checkpoint' in result.stderr
+  assert latest in result.stderr
+  assert _snapshot(root) == before
+
+
+def test_unknown_gin_file_is_a_clear_error(tmp_path):
+  result = _train(str(tmp_path / 'run'), gin_file='no_such_task.gin')
+  assert result.returncode != 0
+  assert "Unknown gin file 'no_such_task.gin'" in result.stderr
+  assert 'cheetah.gin' in result.stderr  # Lists the bundled files.
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_unknown_gin_binding_is_a_clear_error(tmp_path):
+  result = _train(str(tmp_path / 'run'), 'train_eval.num_episodez = 3')
+  assert result.returncode != 0
+  assert 'num_episodez' in result.stderr
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_a_root_dir_holding_other_files_is_refused(tmp_path):
+  (tmp_path / 'notes.txt').write_text('mine')
+  with pytest.raises(FileExistsError, match='holds no planet_tf run'):
+    run_dir.check_config(str(tmp_path), {'train_eval.task_name': "'x'"})
+  assert os.listdir(tmp_path) == ['notes.txt']
+
+
+def test_config_check_allows_resumable_changes_only(tmp_path):
+  root = str(tmp_path)
+  bindings = {'train_eval.batch_size': '50', 'RSSM.deter_size': '200'}
+  assert run_dir.check_config(root, bindings) is False
+  os.makedirs(os.path.join(root, 'train', 'episodes'))
+  open(os.path.join(root, 'train', 'episodes', 'episode-000001-3.npz'),
+       'w').close()
+  assert run_dir.check_config(root, dict(bindings)) is True
+  with pytest.raises(run_dir.ConfigMismatchError, match='train_eval.batch_size'):
+    run_dir.check_config(root, dict(bindings, **{'train_eval.batch_size': '16'}))
+
+
+def test_parse_bindings_reads_multiline_values():
+  text = ('# Parameters for f:\n# ====\nf.a = 3\nf.b = \\\n    (1,\n     2)\n'
+          "f.c = @g\nf.d = 'x'\n")
+  assert run_dir.parse_bindings(text) == {
+      'f.a': '3', 'f.b': '(1, 2)', 'f.c': '@g', 'f.d': "'x'"}
+
+
+def test_two_runs_never_share_a_root_dir(tmp_path):
+  first = run_dir.lock(str(tmp_path))
+  with pytest.raises(run_dir.RunLockedError, match=f'pid {os.getpid()}'):
+    run_dir.lock(str(tmp_path))
+  first.close()  # What the OS does when a run ends, even by kill -9.
+  run_dir.lock(str(tmp_path)).close()
