@@ -110,8 +110,8 @@ def train_eval(root_dir,
 class _TracedPolicy(tf_policy.TFPolicy):
   """Runs `policy.action` as one `tf.function`, traced once per input signature.
 
-  An eager driver would otherwise call the policy op by op, and the planner's
-  `tf.function` would see new Python callables on every step.
+  The drivers run eagerly; without this the encoder and the posterior step would
+  run op by op on every step (the planner is its own `tf.function` either way).
   """
 
   def __init__(self, policy):

@@ -1,6 +1,7 @@
 """CemPolicy: specs, reset at FIRST, the noisy action is stored, drivers, bad input."""
 
 import functools
+import sys
 
 import numpy as np
 import pytest
@@ -11,10 +12,12 @@ from tf_agents.drivers import py_driver
 from tf_agents.environments import batched_py_environment
 from tf_agents.environments import py_environment
 from tf_agents.environments import tf_py_environment
+from tf_agents.metrics import tf_metrics
 from tf_agents.policies import py_tf_eager_policy
 from tf_agents.specs import array_spec
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
+from tf_agents.utils import common
 
 from planet_tf import models
 from planet_tf import networks
@@ -215,6 +218,31 @@ def test_dynamic_step_and_episode_drivers_on_a_batched_tf_env():
   episode_driver.run(time_step, state)
   step_types = np.stack([t.step_type.numpy() for t in episodes])
   assert np.any(step_types == ts.StepType.LAST)
+
+
+def test_eager_actions_trace_the_planner_once():
+  policy = _policy()
+  planner_module = sys.modules['planet_tf.planning.cem']
+  before = planner_module._CEM.experimental_get_tracing_count()
+  time_step, state = _time_step([0]), policy.get_initial_state(1)
+  for _ in range(3):
+    step = policy.action(time_step, state)
+    state = step.state
+  assert planner_module._CEM.experimental_get_tracing_count() - before == 1
+
+
+def test_episode_driver_compiled_with_tf_function():
+  env = _batched_tf_env()
+  policy = _policy(CollectCemPolicy)
+  episodes = tf_metrics.NumberOfEpisodes()
+  driver = dynamic_episode_driver.DynamicEpisodeDriver(
+      env, policy, observers=[episodes], num_episodes=2)
+  run = common.function(driver.run)
+  _, state = run(env.reset(), policy.get_initial_state(env.batch_size))
+  # The batch size survives the planner, so the state keeps its static shape.
+  assert state['prev_action'].shape == (2, ACTIONS)
+  assert np.all(np.abs(state['prev_action']) <= 1.0)
+  assert int(episodes.result()) >= 2
 
 
 def test_py_driver_with_py_tf_eager_policy_runs_an_episode():

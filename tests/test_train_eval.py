@@ -219,3 +219,20 @@ def test_two_runs_never_share_a_root_dir(tmp_path):
     run_dir.lock(str(tmp_path))
   first.close()  # What the OS does when a run ends, even by kill -9.
   run_dir.lock(str(tmp_path)).close()
+
+
+def test_bin_train_defaults_the_root_dir_to_runs_and_the_gin_file_name(tmp_path):
+  # A file in runs/tiny makes the run refuse to start, which shows the directory
+  # it chose without training anything.
+  (tmp_path / 'runs' / 'tiny').mkdir(parents=True)
+  (tmp_path / 'runs' / 'tiny' / 'notes.txt').write_text('mine')
+  result = subprocess.run([sys.executable, TRAIN, '--gin_file=tiny.gin'],
+                          env=ENV, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, check=False)
+  assert result.returncode != 0
+  assert os.path.join('runs', 'tiny') in result.stderr
+  assert 'holds no planet_tf run' in result.stderr
+  no_gin = subprocess.run([sys.executable, TRAIN], env=ENV, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300,
+                          check=False)
+  assert no_gin.returncode != 0 and '--gin_file' in no_gin.stderr

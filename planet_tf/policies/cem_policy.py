@@ -89,6 +89,10 @@ class CemPolicy(tf_policy.TFPolicy):
     else:
       self._generator = tf.random.Generator.from_seed(seed)
     _build(world_model, time_step_spec.observation, action_size, reward_head)
+    # The planner's tf.function keys its trace cache on these callables: bind
+    # them once, or every action() of an eager caller would retrace it.
+    self._planner_transition = self._imagine
+    self._planner_reward = self._reward
 
   @property
   def world_model(self):
@@ -125,9 +129,15 @@ class CemPolicy(tf_policy.TFPolicy):
         policy_state['latent'], policy_state['prev_action'], embedding)
     posterior = self._sample_stoch(posterior)
     plan, predicted_return = self._planner(
-        posterior, self._imagine, self._reward, self._action_size,
-        self._minimum, self._maximum, generator=self._generator)
-    return plan[:, 0], posterior, predicted_return
+        posterior, self._planner_transition, self._planner_reward,
+        self._action_size, self._minimum, self._maximum,
+        generator=self._generator)
+    # The planner's loop forgets the static batch size; restore it so that the
+    # policy state keeps its shape in a driver's tf.while_loop.
+    batch = tf.compat.dimension_value(embedding.shape[0])
+    action = tf.ensure_shape(plan[:, 0], [batch, self._action_size])
+    predicted_return = tf.ensure_shape(predicted_return, [batch])
+    return action, posterior, predicted_return
 
   def _action(self, time_step, policy_state, seed):
     """Plans and emits `[B, A]`; stores the emitted (noisy) action in the state."""
