@@ -83,6 +83,26 @@ def test_subpixel_and_keras_decoders_share_variables_and_outputs():
   np.testing.assert_allclose(a(features).mean(), b(features).mean(), atol=1e-5)
 
 
+@pytest.mark.parametrize('transposed_conv', ['keras', 'subpixel'])
+def test_decoder_first_layer_as_matmul_equals_its_transposed_conv(
+    transposed_conv):
+  decoder = ConvDecoder(dense_units=16, filters=(8, 4, 4),
+                        transposed_conv=transposed_conv)
+  features = tf.random.normal([3, 5, 7], seed=1)
+  mean = decoder.mean(features)
+  # The layers applied literally: dense, reshape to 1x1, every transposed conv.
+  x = decoder._dense(tf.reshape(features, [15, 7]))[:, None, None, :]
+  for deconv in decoder._deconvs:
+    x = deconv(x)
+  np.testing.assert_allclose(mean, tf.reshape(x, [3, 5, 64, 64, 3]), atol=1e-5)
+  # Its gradient reaches the first layer's kernel and bias.
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(decoder.mean(features) ** 2)
+  grads = tape.gradient(loss, decoder._deconvs[0].trainable_variables)
+  assert len(grads) == 2 and all(g is not None for g in grads)
+  assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+
+
 def test_reward_head_is_two_relu_layers_of_200_and_a_unit_gaussian():
   head = DenseHead()
   dist = head(tf.zeros([5, 4, 230]))
