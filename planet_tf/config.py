@@ -1,6 +1,7 @@
 """Finding and parsing gin files: `--gin_file=cheetah.gin` resolves under gin_configs/."""
 
 import importlib.util
+import logging
 import os
 
 import gin
@@ -70,10 +71,31 @@ def parse_gin(gin_files=(), gin_bindings=(), finalize=True):
   import_configurables()
   gin.add_config_file_search_path(gin_config_dir())
   paths = [resolve_gin_file(f) for f in gin_files]
+  where = ', '.join(paths + list(gin_bindings))
+  root_logger = logging.getLogger()
+  root_logger.addFilter(_drop_gin_search_misses)
   try:
     gin.parse_config_files_and_bindings(paths, list(gin_bindings),
                                         finalize_config=finalize)
   except (ValueError, SyntaxError, KeyError) as e:
-    where = ', '.join(paths + list(gin_bindings))
     raise ValueError(f'Invalid gin configuration ({where}): {e}') from e
+  except OSError as e:  # An `include` gin finds under no search path.
+    raise FileNotFoundError(
+        f'Invalid gin configuration ({where}): {e} Included files are looked '
+        f'up relative to the working directory and in {gin_config_dir()}.'
+    ) from e
+  finally:
+    root_logger.removeFilter(_drop_gin_search_misses)
   return paths
+
+
+def _drop_gin_search_misses(record):
+  """Drops gin's 'Path not found' errors: logged for every search path it tries.
+
+  gin looks an `include`d file up under each search path in turn and logs an
+  ERROR for each miss, even when a later path has the file; a real miss still
+  raises (see `parse_gin`).
+  """
+  return not (record.levelno == logging.ERROR and
+              record.pathname.endswith(os.path.join('gin', 'resource_reader.py'))
+              and str(record.msg).startswith('Path not found'))

@@ -1,5 +1,7 @@
 """Every bundled gin file parses, and bad gin input fails with a clear error."""
 
+import logging
+
 import gin
 import pytest
 
@@ -51,3 +53,18 @@ def test_malformed_bindings_name_the_problem(tmp_path):
   broken.write_text("include 'base.gin'\ntrain_eval.task_name = = 3\n")
   with pytest.raises(ValueError, match='broken.gin'):
     config.parse_gin([str(broken)])
+
+
+def test_includes_resolve_without_error_logs(caplog):
+  with caplog.at_level(logging.INFO):
+    config.parse_gin(['cheetah.gin'], finalize=False)
+  errors = [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.ERROR]
+  assert not errors
+
+
+def test_a_missing_include_is_a_clear_error(tmp_path):
+  path = tmp_path / 'mine.gin'
+  path.write_text("include 'no_such_base.gin'\n")
+  with pytest.raises(FileNotFoundError, match='no_such_base.gin'):
+    config.parse_gin([str(path)], finalize=False)
