@@ -229,6 +229,10 @@ class _Run:
       while self.num_episodes < args['num_seed_episodes']:
         self._collect(self.seed_collect)
         self._log_return('random', float(self.last_return.result()))
+        print(summaries.progress_line(
+            self.num_episodes, args['num_episodes'],
+            int(self.env_steps.result()), float(self.last_return.result()),
+            None) + ' | random seed episode', flush=True)
       if not self.checkpoint.latest:
         self._save()
       while self.num_episodes < args['num_episodes']:

@@ -61,6 +61,7 @@ def run(tmp_path_factory):
   first = _train(root)
   assert first.returncode == 0, first.stderr[-3000:]
   assert '4/4 episodes' in first.stdout
+  assert '1/4 episodes' in first.stdout and 'random seed episode' in first.stdout
   after_first = {'episodes': _episodes(root), 'returns': _returns(root)}
 
   # Kill -9 the resumed run as soon as it has saved its fifth episode, before
