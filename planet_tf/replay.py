@@ -27,6 +27,7 @@ them back on construction, so a resumed run has every episode it had finished.
 
 import glob
 import os
+import re
 import threading
 
 import gin
@@ -37,6 +38,10 @@ from tf_agents.policies import random_py_policy
 from tf_agents.trajectories import time_step as ts
 
 _FILE_PATTERN = 'episode-*.npz'
+_FILE_NAME = re.compile(r'^episode-(\d+)-\d+\.npz$')
+# An episode is written to this hidden name first, then renamed: a run killed
+# while writing leaves no half-written `episode-*.npz` behind.
+_TMP_PREFIX = '.tmp-'
 
 
 @gin.configurable
@@ -78,7 +83,8 @@ class EpisodeReplay:
     self._lock = threading.Lock()
     self._episodes = []  # Each a list of flat arrays `[T, ...]`.
     self._num_steps = 0
-    self._total_episodes = 0  # Also names the files; counts evicted ones too.
+    self._total_episodes = 0  # Counts evicted ones too.
+    self._next_number = 1  # Of the next episode file: above every file on disk.
     self._open = {}  # Environment index -> list of flat single-step arrays.
     if directory:
       os.makedirs(directory, exist_ok=True)
@@ -153,7 +159,8 @@ class EpisodeReplay:
     episode = [np.stack(field) for field in zip(*steps)]
     self._total_episodes += 1
     if self._directory:
-      self._save(episode, self._total_episodes)
+      self._save(episode, self._next_number)
+      self._next_number += 1
     self._append(episode)
 
   def _append(self, episode):
@@ -163,16 +170,27 @@ class EpisodeReplay:
       self._num_steps -= len(self._episodes.pop(0)[0])
 
   def _save(self, episode, number):
-    name = os.path.join(self._directory,
-                        f'episode-{number:06d}-{len(episode[0])}.npz')
-    tmp = name + '.tmp.npz'
+    """Writes `episode-<number>-<length>.npz` atomically; never overwrites."""
+    base = f'episode-{number:06d}-{len(episode[0])}.npz'
+    name = os.path.join(self._directory, base)
+    if glob.glob(os.path.join(self._directory, f'episode-{number:06d}-*.npz')):
+      raise FileExistsError(
+          f'Episode file number {number} already exists in {self._directory}; '
+          'refusing to overwrite a stored episode (was a file added while this '
+          'run was going on?).')
+    tmp = os.path.join(self._directory, _TMP_PREFIX + base)
     np.savez_compressed(tmp, **{f'f{i}': x for i, x in enumerate(episode)})
     os.replace(tmp, name)
 
   def _load(self, directory):
-    files = sorted(f for f in glob.glob(os.path.join(directory, _FILE_PATTERN))
-                   if not f.endswith('.tmp.npz'))
+    # Left by a run killed while writing: incomplete, never renamed.
+    for stale in glob.glob(os.path.join(directory, _TMP_PREFIX + _FILE_PATTERN)):
+      os.remove(stale)
+    files = sorted(glob.glob(os.path.join(directory, _FILE_PATTERN)))
     for path in files:
+      match = _FILE_NAME.match(os.path.basename(path))
+      if match:
+        self._next_number = max(self._next_number, int(match.group(1)) + 1)
       try:
         with np.load(path) as data:
           episode = [data[f'f{i}'] for i in range(len(self._flat_specs))]

@@ -77,6 +77,26 @@ def lock(root_dir):
   return handle
 
 
+def unlock(handle, remove_dirs=()):
+  """Releases a `lock`; with `remove_dirs`, also removes what `lock` created.
+
+  For a run refused before it wrote anything, so that the directory is left as
+  it was found: `remove_dirs` are the directories that `lock` created (deepest
+  first); the lock file is deleted with them and they are removed if empty. A
+  lock file in a directory that existed before stays (deleting a lock file
+  that another process may have opened would let two processes hold it).
+  """
+  path = handle.name
+  handle.close()
+  if remove_dirs and os.path.exists(path):
+    os.remove(path)
+  for directory in remove_dirs:
+    try:
+      os.rmdir(directory)
+    except OSError:
+      pass  # Not empty: it holds someone's files.
+
+
 def parse_bindings(text):
   """Parses gin config text (as `gin.config_str()` writes it) into a dict.
 

@@ -140,9 +140,16 @@ class _Run:
     self.root_dir = root_dir
     self.train_dir = os.path.join(root_dir, 'train')
     self.eval_dir = os.path.join(root_dir, 'eval')
-    resumed = run_dir_lib.check_config(
-        root_dir, run_dir_lib.run_bindings(args))
+    # Lock first: a second process must not even look at (or write) the
+    # stored configuration of a run that is going on.
+    new_dirs = [d for d in (root_dir, self.train_dir) if not os.path.isdir(d)]
     self._lock = run_dir_lib.lock(root_dir)
+    try:
+      resumed = run_dir_lib.check_config(
+          root_dir, run_dir_lib.run_bindings(args))
+    except Exception:
+      run_dir_lib.unlock(self._lock, remove_dirs=new_dirs[::-1])
+      raise
     seed = args['seed']
     if seed is not None:
       tf.random.set_seed(seed)
@@ -208,6 +215,7 @@ class _Run:
     stored = self.replay.total_episodes
     counted = self.num_episodes
     if stored > counted:
+      self._missed_episode_work = True
       lengths = self.replay.episode_lengths()[counted - stored:]
       logging.warning(
           '%d episode(s) were collected after the last checkpoint; keeping '
@@ -235,18 +243,17 @@ class _Run:
             None) + ' | random seed episode', flush=True)
       if not self.checkpoint.latest:
         self._save()
+      episode = self.num_episodes
+      if self._missed_episode_work and episode > args['num_seed_episodes']:
+        # Killed after collecting, before the work due after that episode.
+        self._after_episode(episode, eval_returns)
+      elif episode % args['export_interval'] == 0:
+        self._export()  # Killed between a checkpoint and its export.
       while self.num_episodes < args['num_episodes']:
         loss = self._update()
         self._collect(self.collect)
         episode = self.num_episodes
-        if episode % args['eval_interval'] == 0:
-          eval_returns.append((episode, self._evaluate()))
-        if episode % args['video_interval'] == 0:
-          self._open_loop_video()
-        if episode % args['checkpoint_interval'] == 0:
-          self._save()
-        if episode % args['export_interval'] == 0:
-          self._export()
+        self._after_episode(episode, eval_returns)
         self._log_return('collect', float(self.last_return.result()))
         print(summaries.progress_line(
             episode, args['num_episodes'], int(self.env_steps.result()),
@@ -259,6 +266,20 @@ class _Run:
             'env_steps': int(self.env_steps.result()),
             'train_steps': int(self.train_step.numpy()),
             'eval_returns': eval_returns}
+
+  def _after_episode(self, episode, eval_returns):
+    """The evaluation, video, checkpoint and export due after `episode`."""
+    args = self.args
+    if episode % args['eval_interval'] == 0:
+      eval_returns.append((episode, self._evaluate()))
+    if episode % args['video_interval'] == 0:
+      self._open_loop_video()
+    if episode % args['checkpoint_interval'] == 0:
+      self._save()
+    if episode % args['export_interval'] == 0:
+      self._export()
+
+  _missed_episode_work = False
 
   def _update(self):
     """C updates; writes the mean of every loss term. Returns the mean loss."""

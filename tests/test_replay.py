@@ -93,7 +93,8 @@ def test_episodes_persist_and_reload(tmp_path):
   directory = str(tmp_path / 'episodes')
   replay = replay_lib.EpisodeReplay(_spec(), directory=directory)
   _fill(replay, [11, 14])
-  list(_steps(2, 5))  # An unfinished episode is not written.
+  for step in list(_steps(2, 5))[:-1]:  # An unfinished episode is not written.
+    replay(step)
   assert len(os.listdir(directory)) == 2
   reloaded = replay_lib.EpisodeReplay(_spec(), directory=directory, seed=0)
   assert reloaded.episode_lengths() == [12, 15]
@@ -104,6 +105,38 @@ def test_episodes_persist_and_reload(tmp_path):
   assert chunk.observation.dtype == np.int32
   np.testing.assert_array_equal(chunk.observation[:, :, 1] -
                                 chunk.observation[:, :1, 1], np.tile(np.arange(12), (20, 1)))
+
+
+def test_new_episodes_never_overwrite_a_file_on_disk(tmp_path):
+  directory = tmp_path / 'episodes'
+  replay = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  _fill(replay, [4, 4, 4])
+  files = sorted(os.listdir(directory))
+  assert files == [f'episode-00000{i}-5.npz' for i in (1, 2, 3)]
+  # A user moves an early episode away: the next one must not take the
+  # newest file's number (same length, same name) and overwrite it.
+  os.remove(directory / files[0])
+  newest = (directory / files[-1]).read_bytes()
+  reloaded = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  _fill(reloaded, [4])
+  assert sorted(os.listdir(directory)) == files[1:] + ['episode-000004-5.npz']
+  assert (directory / files[-1]).read_bytes() == newest
+  # A file that appears under the number about to be written is refused.
+  (directory / 'episode-000005-9.npz').write_bytes(b'not ours')
+  with pytest.raises(FileExistsError, match='refusing to overwrite'):
+    _fill(reloaded, [4])
+  assert (directory / 'episode-000005-9.npz').read_bytes() == b'not ours'
+
+
+def test_a_half_written_episode_file_is_dropped_on_load(tmp_path):
+  directory = tmp_path / 'episodes'
+  replay = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  _fill(replay, [4])
+  # What a run killed inside np.savez leaves: a hidden, truncated file.
+  (directory / '.tmp-episode-000002-5.npz').write_bytes(b'PK\x03\x04trunc')
+  reloaded = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  assert reloaded.episode_lengths() == [5]
+  assert sorted(os.listdir(directory)) == ['episode-000001-5.npz']
 
 
 def test_a_corrupt_episode_file_is_named(tmp_path):

@@ -63,9 +63,11 @@ def run(tmp_path_factory):
   assert '4/4 episodes' in first.stdout
   assert '1/4 episodes' in first.stdout and 'random seed episode' in first.stdout
   after_first = {'episodes': _episodes(root), 'returns': _returns(root)}
+  first_copy = str(tmp_path_factory.mktemp('first_run'))
+  shutil.copytree(root, first_copy, dirs_exist_ok=True)
 
-  # Kill -9 the resumed run as soon as it has saved its fifth episode, before
-  # the checkpoint that would count it.
+  # Kill -9 the resumed run as soon as it has saved its fifth episode: just
+  # before or just after the checkpoint that counts it.
   args = [sys.executable, TRAIN, f'--root_dir={root}', '--gin_file=tiny.gin',
           '--gin_param=train_eval.num_episodes = 6']
   process = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL,
@@ -81,7 +83,7 @@ def run(tmp_path_factory):
   resumed = _train(root, 'train_eval.num_episodes = 6')
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   return {'root': root, 'first': after_first, 'killed': killed,
-          'resumed': resumed}
+          'resumed': resumed, 'first_copy': first_copy}
 
 
 def test_a_run_writes_the_documented_layout(run):
@@ -123,7 +125,27 @@ def test_a_killed_run_resumes_without_losing_episodes(run):
   assert [r['policy'] for r in rows].count('random') == 2
   assert rows[-1]['episodes'] == '6' and rows[-1]['env_steps'] == '60'
   assert 'Resuming' in run['resumed'].stderr
-  assert 'collected after the last checkpoint' in run['resumed'].stderr
+
+
+def test_an_episode_saved_after_the_last_checkpoint_is_kept_with_its_work(
+    run, tmp_path):
+  # The state a kill leaves between saving an episode and the checkpoint after
+  # it: the first run (checkpoint at 4 episodes) plus a fifth episode file.
+  root = str(tmp_path / 'run')
+  shutil.copytree(run['first_copy'], root)
+  fourth = _episodes(root)[-1]
+  assert os.path.basename(fourth).startswith('episode-000004-')
+  shutil.copy(fourth, fourth.replace('episode-000004-', 'episode-000005-'))
+  result = _train(root, 'train_eval.num_episodes = 6',
+                  'train_eval.eval_interval = 1')
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert '1 episode(s) were collected after the last checkpoint' in result.stderr
+  assert len(_episodes(root)) == 6
+  rows = _returns(root)
+  assert rows[-1]['episodes'] == '6' and rows[-1]['env_steps'] == '60'
+  # The evaluation due after episode 5 (eval_interval = 1 now) was not skipped.
+  greedy = [r['episodes'] for r in rows if r['policy'] == 'greedy']
+  assert greedy[-2:] == ['5', '6']
 
 
 def test_resuming_a_finished_run_changes_nothing(run):
@@ -171,6 +193,37 @@ def test_a_corrupt_checkpoint_is_refused_and_the_run_untouched(run, tmp_path):
   assert f'Cannot restore checkpoint' in result.stderr
   assert latest in result.stderr
   assert _snapshot(root) == before
+
+
+def test_a_second_process_never_touches_a_live_runs_config(tmp_path):
+  # A run has started (config stored, nothing collected yet) and holds the
+  # lock; a second bin/train with another config must not rewrite its config.
+  root = str(tmp_path / 'run')
+  live = run_dir.lock(root)
+  try:
+    run_dir.check_config(root, {'train_eval.task_name': "'cartpole_balance'"})
+    config = os.path.join(root, 'train', 'config.gin')
+    before = open(config).read()
+    result = _train(root, 'RSSM.deter_size = 16')
+    assert result.returncode != 0
+    assert 'Another process' in result.stderr
+    assert open(config).read() == before
+  finally:
+    live.close()
+
+
+def test_a_bad_value_is_a_clear_error_not_a_traceback(tmp_path):
+  result = _train(str(tmp_path / 'run'), "train_eval.task_name = 'pendulum'")
+  assert result.returncode != 0
+  assert 'bin/train: error:' in result.stderr
+  assert 'cheetah_run' in result.stderr  # Lists the valid tasks.
+  assert 'Traceback' not in result.stderr
+  refused = tmp_path / 'other'
+  refused.mkdir()
+  (refused / 'notes.txt').write_text('mine')
+  result = _train(str(refused))
+  assert 'holds no planet_tf run' in result.stderr
+  assert os.listdir(refused) == ['notes.txt']  # Left as it was: no train/.
 
 
 def test_unknown_gin_file_is_a_clear_error(tmp_path):
