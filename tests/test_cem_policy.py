@@ -21,6 +21,7 @@ from tf_agents.utils import common
 
 from planet_tf import models
 from planet_tf import networks
+from planet_tf import replay as replay_lib
 from planet_tf.planning import cem
 from planet_tf.policies import CemPolicy
 from planet_tf.policies import CollectCemPolicy
@@ -265,18 +266,53 @@ def test_real_pixel_env_episode_in_a_tf_function_driver():
   policy = CemPolicy(env.time_step_spec(), env.action_spec(),
                      small_world_model(action_size=1), planner=SMALL_CEM,
                      seed=0)
-  trajectories = []
+  replay = replay_lib.EpisodeReplay(policy.trajectory_spec)
   driver = dynamic_episode_driver.DynamicEpisodeDriver(
-      env, policy, observers=[trajectories.append], num_episodes=1)
-  driver.run(env.reset(), policy.get_initial_state(env.batch_size))
+      env, policy, observers=[replay], num_episodes=1)
+  # Compiled: the env steps through py_function on its isolation thread, the
+  # replay adds through numpy_function.
+  run = common.function(driver.run)
+  run(env.reset(), policy.get_initial_state(env.batch_size))
   env.close()
   # 16 simulator steps at action repeat 8: FIRST, MID -> LAST, then the boundary.
-  assert [int(t.step_type[0]) for t in trajectories] == [0, 1, 2]
-  assert all(np.all(np.abs(t.action) <= 1.0) for t in trajectories)
+  assert replay.episode_lengths() == [3]
+  chunk = replay.sample(1, 3)
+  np.testing.assert_array_equal(chunk.step_type[0], [0, 1, 2])
+  assert np.all(np.abs(chunk.action) <= 1.0)
+  assert chunk.observation.reshape(3, -1).std(axis=1).min() > 0
 
 
 def _bounded(shape=(ACTIONS,), dtype=tf.float32, minimum=-1.0, maximum=1.0):
   return tensor_spec.BoundedTensorSpec(shape, dtype, minimum, maximum, 'action')
+
+
+@pytest.mark.parametrize('cls, dtype', [
+    (CemPolicy, tf.float64), (CollectCemPolicy, tf.float64),
+    (CemPolicy, tf.float16)])
+def test_emits_actions_in_the_action_specs_float_dtype(cls, dtype):
+  time_step_spec, _ = _specs()
+  minimum, maximum = np.array([-0.5, -2.0]), np.array([0.25, 2.0])
+  action_spec = _bounded(dtype=dtype, minimum=minimum, maximum=maximum)
+  policy = cls(time_step_spec, action_spec, small_world_model(),
+               planner=SMALL_CEM, seed=0)
+  # Planning and the stored previous action stay float32.
+  assert policy.policy_state_spec['prev_action'].dtype == tf.float32
+  state = policy.get_initial_state(3)
+  for t in range(2):
+    kind = ts.StepType.FIRST if t == 0 else ts.StepType.MID
+    step = policy.action(_time_step([kind] * 3, seed=t), state)
+    state = step.state
+    assert step.action.dtype == dtype and step.action.shape == (3, ACTIONS)
+    action = step.action.numpy()
+    assert np.all(np.isfinite(action))
+    assert np.all(action >= minimum.astype(action.dtype))
+    assert np.all(action <= maximum.astype(action.dtype))
+    assert state['prev_action'].dtype == tf.float32
+    np.testing.assert_allclose(state['prev_action'], action, rtol=1e-3,
+                               atol=1e-4)
+  if cls is CemPolicy:
+    distribution = policy.distribution(_time_step([1] * 3), state).action
+    assert distribution.mode().dtype == dtype
 
 
 @pytest.mark.parametrize('action_spec, problem', [

@@ -114,6 +114,16 @@ def test_tf_function_driver_runs_a_random_episode_on_a_pixel_env():
   assert np.all(step_types[1:-1] == ts.StepType.MID)
   assert chunk.observation.dtype == np.uint8
   assert chunk.observation.shape == (1, 126, 64, 64, 3)
+  # Real pictures (rendering on the wrong thread gives black or garbage frames):
+  # every frame has content, the cart moves between frames, and the first frame
+  # is the one an env with the same seed renders on this thread.
+  frames = chunk.observation[0].astype(np.float32)
+  assert frames.reshape(126, -1).std(axis=1).min() > 0
+  assert len({frame.tobytes() for frame in chunk.observation[0]}) > 1
+  reference_env = envs.load('cartpole_balance', seed=1)
+  reference = reference_env.reset().observation
+  reference_env.close()
+  np.testing.assert_allclose(frames[0], reference, atol=2)
   assert int(time_step.step_type[0]) == ts.StepType.FIRST  # Auto-reset.
 
 

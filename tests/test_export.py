@@ -22,6 +22,8 @@ from planet_tf.policies import export_policy
 IMAGE = (64, 64, 3)
 SMALL_CEM = functools.partial(cem, horizon=3, iterations=2, candidates=50,
                               top_k=5)
+XLA_CEM = functools.partial(cem, horizon=3, iterations=2, candidates=50,
+                            top_k=5, jit_compile=True)
 
 
 def small_world_model(action_size):
@@ -34,9 +36,9 @@ def small_world_model(action_size):
       reward_heads={'reward': networks.DenseHead(units=(8,))})
 
 
-def _specs(action_size):
+def _specs(action_size, dtype=tf.float32):
   observation = tensor_spec.BoundedTensorSpec(IMAGE, tf.uint8, 0, 255, 'pixels')
-  action = tensor_spec.BoundedTensorSpec((action_size,), tf.float32, -1.0, 1.0,
+  action = tensor_spec.BoundedTensorSpec((action_size,), dtype, -1.0, 1.0,
                                          'action')
   return ts.time_step_spec(observation), action
 
@@ -65,16 +67,27 @@ def _run(policy, batch, steps=3):
   return np.stack(actions), np.stack(returns)
 
 
-@pytest.mark.parametrize('policy_class', [CemPolicy, CollectCemPolicy])
-def test_export_reload_gives_the_live_policys_actions(policy_class, tmp_path):
-  time_step_spec, action_spec = _specs(action_size=2)
+@pytest.mark.parametrize('policy_class, dtype, planner', [
+    (CemPolicy, tf.float32, SMALL_CEM),
+    (CollectCemPolicy, tf.float32, SMALL_CEM),
+    (CemPolicy, tf.float64, SMALL_CEM),  # Planned in float32, emitted cast.
+    (CollectCemPolicy, tf.float32, XLA_CEM),  # The planner XLA-compiled.
+], ids=['greedy', 'collect', 'greedy-float64', 'collect-xla'])
+def test_export_reload_gives_the_live_policys_actions(policy_class, dtype,
+                                                      planner, tmp_path):
+  time_step_spec, action_spec = _specs(action_size=2, dtype=dtype)
   policy = policy_class(time_step_spec, action_spec, small_world_model(2),
-                        planner=SMALL_CEM, seed=11)
+                        planner=planner, seed=11)
   path = export_policy(policy, str(tmp_path / 'policy'), train_step=7)
+  with open(os.path.join(path, 'saved_model.pb'), 'rb') as f:
+    # The planner's XLA compilation is kept in the export (and only there).
+    assert (b'_XlaMustCompile' in f.read()) == (planner is XLA_CEM)
   # The generator state is saved at export; the live policy continues from it.
   live_actions, live_returns = _run(policy, batch=2)
   loaded = tf.saved_model.load(path)
   loaded_actions, loaded_returns = _run(loaded, batch=2)
+  assert live_actions.dtype == loaded_actions.dtype == dtype.as_numpy_dtype
+  assert np.all(np.abs(loaded_actions) <= 1.0)
   np.testing.assert_allclose(loaded_actions, live_actions, atol=1e-5)
   np.testing.assert_allclose(loaded_returns, live_returns, rtol=1e-4, atol=1e-5)
   assert int(loaded.get_train_step()) == 7

@@ -33,6 +33,9 @@ class CemPolicy(tf_policy.TFPolicy):
   With `exploration_noise > 0` (see `CollectCemPolicy`) Gaussian noise of that
   standard deviation is added to the planned action, which is clipped to the
   bounds; the noisy action is emitted and stored as `prev_action`.
+
+  The planner, the noise and `prev_action` are float32; the emitted action is
+  cast to `action_spec.dtype` (float16, float32 or float64).
   """
 
   def __init__(self, time_step_spec, action_spec, world_model, planner=cem,
@@ -42,7 +45,8 @@ class CemPolicy(tf_policy.TFPolicy):
 
       time_step_spec: a `TimeStep` spec whose observation is a uint8
         `TensorSpec` of the world model's image shape `[H, W, C]`.
-      action_spec: a bounded float `[A]` spec, `A == world_model.action_size`.
+      action_spec: a bounded float `[A]` spec, `A == world_model.action_size`;
+        actions are emitted in its dtype (planned in float32).
       world_model: a `planet_tf.models.WorldModel`; it is built here (its
         variables created) if it has not been.
       planner: `cem` or a callable with its signature, e.g.
@@ -80,6 +84,7 @@ class CemPolicy(tf_policy.TFPolicy):
     self._exploration_noise = float(exploration_noise)
     self._reward_head = reward_head
     self._action_size = action_size
+    self._action_dtype = action_spec.dtype
     self._minimum = np.broadcast_to(action_spec.minimum, [action_size]).astype(
         np.float32)
     self._maximum = np.broadcast_to(action_spec.maximum, [action_size]).astype(
@@ -149,7 +154,7 @@ class CemPolicy(tf_policy.TFPolicy):
                                 self._minimum, self._maximum)
     state = {'latent': posterior, 'prev_action': action}
     info = {'predicted_return': predicted_return}
-    return policy_step.PolicyStep(action, state, info)
+    return policy_step.PolicyStep(self._emit(action), state, info)
 
   def _distribution(self, time_step, policy_state):
     """A `Deterministic` over the planned action; only without exploration noise.
@@ -165,7 +170,12 @@ class CemPolicy(tf_policy.TFPolicy):
     action, posterior, predicted_return = self._plan(time_step, policy_state)
     state = {'latent': posterior, 'prev_action': action}
     info = {'predicted_return': predicted_return}
-    return policy_step.PolicyStep(tfd.Deterministic(action), state, info)
+    return policy_step.PolicyStep(tfd.Deterministic(self._emit(action)), state,
+                                  info)
+
+  def _emit(self, action):
+    """The float32 action `[B, A]` in the action spec's dtype."""
+    return tf.cast(action, self._action_dtype)
 
 
 @gin.configurable
