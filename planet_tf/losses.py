@@ -1,8 +1,15 @@
 """ELBO terms of PlaNet (Hafner et al., 2019, Sec. 3-4): likelihoods, KL with free
 nats, latent overshooting (eq. 7) and observation overshooting.
 
-Every term takes a float mask `[B, T]` and averages over the unmasked steps, so
-steps that carry no transition (t = 0 and LAST -> FIRST boundaries) drop out.
+Every term takes an optional float mask `[B, T]` and averages over the steps
+where it is 1. What is masked is the caller's choice; `WorldModel.loss` masks
+only the reward term at t = 0 and at FIRST (its target, `reward[t-1]`, lies
+before the start of the chunk or in the previous episode). The image and KL terms
+count at every step: at t = 0 and at FIRST the state starts from the reset
+(zero) state, so the KL there compares the posterior with the prior from the
+reset state, as the policy does when an episode starts, and no term crosses a
+LAST -> FIRST boundary. The overshooting terms mask the predictions that run
+past the chunk's end or across a FIRST (see `open_loop_rollouts`).
 """
 
 import tensorflow as tf
@@ -49,8 +56,13 @@ def kl_loss(posterior, prior, free_nats=3.0, mask=None):
 
   Returns:
     `(loss, kl)`: the masked mean of `max(KL, free_nats)` and of the raw KL.
+    Both are 0 for a model without a stochastic state (S = 0): there is no KL,
+    so free nats do not apply.
   """
   kl = kl_divergence(posterior, prior)
+  if posterior.mean.shape[-1] == 0:
+    zero = masked_mean(kl, mask)
+    return zero, zero
   return (masked_mean(tf.maximum(kl, free_nats), mask), masked_mean(kl, mask))
 
 

@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import losses
+from planet_tf.models import DeterministicRNN
 from planet_tf.models import LatentState
 from planet_tf.models import RSSM
 from planet_tf.models import StochasticSSM
@@ -59,6 +60,19 @@ def test_free_nats_clamp_each_step_and_stop_its_gradient():
   assert grad[0, 0, 0] == 0 and grad[0, 1, 0] == 0 and grad[0, 2, 0] != 0
   loss0, _ = losses.kl_loss(post, prior, free_nats=0.0)
   np.testing.assert_allclose(loss0, kl, rtol=1e-6)
+
+
+def test_a_model_without_stochastic_state_has_zero_kl_loss():
+  dynamics = DeterministicRNN(5, 5)
+  posteriors, priors, prev_actions = _observed(dynamics)
+  assert posteriors.mean.shape[-1] == 0
+  for mask in (None, np.ones([B, T], np.float32)):
+    loss, kl = losses.kl_loss(posteriors, priors, free_nats=3.0, mask=mask)
+    assert loss.shape == () and kl.shape == ()
+    assert float(loss) == 0.0 and float(kl) == 0.0
+  rollouts = losses.open_loop_rollouts(dynamics, posteriors, prev_actions, None, 3)
+  loss, kls = losses.latent_overshooting(rollouts, posteriors, free_nats=3.0)
+  assert float(loss) == 0.0 and all(float(kl) == 0.0 for kl in kls)
 
 
 def test_masked_mean_ignores_masked_steps_even_if_they_are_nan():

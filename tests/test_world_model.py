@@ -83,6 +83,12 @@ def test_gradients_reach_every_trainable_variable(dynamics, overshooting):
   assert np.isfinite(loss.numpy())
 
 
+def test_a_model_without_stochastic_state_pays_no_free_nats():
+  _, metrics = small_model(DeterministicRNN(8, 8), free_nats=3.0).loss(
+      experience())
+  assert float(metrics['kl']) == 0.0 and float(metrics['kl_loss']) == 0.0
+
+
 def test_boundary_steps_are_masked_out_of_the_reward_term():
   model = small_model()
   data = experience(boundary=3)
