@@ -1,12 +1,20 @@
 """Times one planned action (CemPolicy.action) at the paper's sizes and prints JSON.
 
 Usage: python benchmarks/plan_step.py [--batch_sizes 1,8] [--variants graph,xla]
-         [--repeats 3] [--action_size 6]
+         [--repeats 3] [--action_size 6] [--timeout 1800]
+         [--horizon 12 --iterations 10 --candidates 1000 --top_k 100]
 
 One action = encode the observation, one posterior step, and CEM with H=12, I=10,
 J=1000, K=100 over a paper-size RSSM (stoch 30, belief 200, hidden 200) and reward
 head (2 x 200 ReLU), for B environments at once. Each variant runs in a fresh
-subprocess. Not part of the test suite.
+subprocess (at most `--timeout` seconds each). Not part of the test suite. The CEM
+sizes can be made smaller for a smoke run; the defaults are the paper's.
+
+TensorFlow's oneDNN CPU kernels are on (`TF_ENABLE_ONEDNN_OPTS=1`, as
+`import planet_tf` and `benchmarks/train_step.py` set it) unless the user has set
+the variable: this script sets it before TensorFlow is imported, in the parent
+(the matmul measurement) and in every worker. The JSON records the setting, who
+chose it, and whether TensorFlow reports oneDNN enabled in each process.
 
 FLOPs are counted analytically (multiply-add = 2 FLOPs, dense layers only;
 elementwise ops, sampling, top-k and the single encoder/posterior step are left
@@ -39,9 +47,15 @@ import subprocess
 import sys
 import time
 
+# Before any TensorFlow import, in the parent and (inherited) in every worker:
+# TensorFlow reads the variable once, when it is first imported.
+ONEDNN_SET_BY = ('user' if 'TF_ENABLE_ONEDNN_OPTS' in os.environ
+                 else 'plan_step.py')
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-HORIZON, ITERATIONS, CANDIDATES, TOP_K = 12, 10, 1000, 100
+HORIZON, ITERATIONS, CANDIDATES, TOP_K = 12, 10, 1000, 100  # The paper's.
 # The issue's figure for this 2-core CPU's float32 matmul rate when idle.
 NOMINAL_GFLOPS, NOMINAL_CORES = 160.0, 2
 STOCH, DETER, HIDDEN, REWARD_UNITS = 30, 200, 200, (200, 200)
@@ -61,8 +75,9 @@ def flop_per_candidate_step(action_size):
   return flops
 
 
-def gflop_per_action(batch_size, action_size):
-  steps = HORIZON * ITERATIONS * CANDIDATES * batch_size
+def gflop_per_action(batch_size, action_size, horizon=HORIZON,
+                     iterations=ITERATIONS, candidates=CANDIDATES):
+  steps = horizon * iterations * candidates * batch_size
   return steps * flop_per_candidate_step(action_size) / 1e9
 
 
@@ -82,8 +97,19 @@ def matmul_gflops(size=1024, repeats=10, trials=5):
   return 2 * size**3 * repeats / best / 1e9
 
 
-def run_variant(variant, batch_size, repeats, action_size):
-  """Builds the policy, times `repeats` actions after a warm-up; returns a dict."""
+def onednn_enabled():
+  """Whether this process's TensorFlow runs with oneDNN kernels."""
+  # pylint: disable=g-direct-tensorflow-import,g-import-not-at-top
+  from tensorflow.python.util import _pywrap_util_port
+  # pylint: enable=g-direct-tensorflow-import,g-import-not-at-top
+  return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def run_variant(variant, batch_size, repeats, action_size, sizes):
+  """Builds the policy, times `repeats` actions after a warm-up; returns a dict.
+
+  `sizes` holds the CEM sizes: `horizon`, `iterations`, `candidates`, `top_k`.
+  """
   import functools
   import numpy as np
   import tensorflow as tf
@@ -101,9 +127,7 @@ def run_variant(variant, batch_size, repeats, action_size):
       reward_heads={'reward': networks.DenseHead(units=REWARD_UNITS)})
   observation_spec = tensor_spec.BoundedTensorSpec([64, 64, 3], tf.uint8, 0, 255)
   action_spec = tensor_spec.BoundedTensorSpec([action_size], tf.float32, -1, 1)
-  planner = functools.partial(
-      cem, horizon=HORIZON, iterations=ITERATIONS, candidates=CANDIDATES,
-      top_k=TOP_K, jit_compile=(variant == 'xla'))
+  planner = functools.partial(cem, jit_compile=(variant == 'xla'), **sizes)
   policy = CemPolicy(ts.time_step_spec(observation_spec), action_spec,
                      world_model, planner=planner, seed=0)
   action_fn = tf.function(policy.action)
@@ -124,9 +148,11 @@ def run_variant(variant, batch_size, repeats, action_size):
     cpu_times.append(time.process_time() - cpu_start)
   best, median = min(times), float(np.median(times))
   cpu = float(np.median(cpu_times))
-  gflop = gflop_per_action(batch_size, action_size)
+  gflop = gflop_per_action(batch_size, action_size, sizes['horizon'],
+                           sizes['iterations'], sizes['candidates'])
   return {
       'variant': variant, 'batch_size': batch_size,
+      'onednn_enabled': onednn_enabled(),
       'seconds_per_action_median': round(median, 4),
       'seconds_per_action_min': round(best, 4),
       'seconds_per_environment_action': round(median / batch_size, 4),
@@ -145,23 +171,41 @@ def main():
   parser.add_argument('--variants', default='graph,xla')
   parser.add_argument('--repeats', type=int, default=3)
   parser.add_argument('--action_size', type=int, default=6)
+  parser.add_argument('--horizon', type=int, default=HORIZON)
+  parser.add_argument('--iterations', type=int, default=ITERATIONS)
+  parser.add_argument('--candidates', type=int, default=CANDIDATES)
+  parser.add_argument('--top_k', type=int, default=TOP_K)
+  parser.add_argument('--timeout', type=float, default=1800.0,
+                      help='seconds allowed to each worker subprocess')
   parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
   args = parser.parse_args()
+  sizes = {'horizon': args.horizon, 'iterations': args.iterations,
+           'candidates': args.candidates, 'top_k': args.top_k}
   if args.worker:
     variant, batch_size = args.worker.split(':')
     print(json.dumps(run_variant(variant, int(batch_size), args.repeats,
-                                 args.action_size)))
+                                 args.action_size, sizes)))
     return
 
-  import tensorflow as tf
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   peak = matmul_gflops()
   results = []
   for batch_size in [int(b) for b in args.batch_sizes.split(',')]:
     for variant in args.variants.split(','):
-      out = subprocess.run(
-          [sys.executable, __file__, f'--worker={variant}:{batch_size}',
-           f'--repeats={args.repeats}', f'--action_size={args.action_size}'],
-          capture_output=True, text=True, check=False)
+      command = [sys.executable, __file__, f'--worker={variant}:{batch_size}',
+                 f'--repeats={args.repeats}',
+                 f'--action_size={args.action_size}'] + [
+                     f'--{name}={value}' for name, value in sizes.items()]
+      try:
+        # os.environ holds TF_ENABLE_ONEDNN_OPTS (set above): the worker
+        # inherits it and has it before its first TensorFlow import.
+        out = subprocess.run(command, capture_output=True, text=True,
+                             env=dict(os.environ), timeout=args.timeout,
+                             check=False)
+      except subprocess.TimeoutExpired:
+        results.append({'variant': variant, 'batch_size': batch_size,
+                        'error': f'timed out after {args.timeout:g} s'})
+        continue
       if out.returncode != 0:
         results.append({'variant': variant, 'batch_size': batch_size,
                         'error': out.stderr.strip().splitlines()[-1:]})
@@ -179,8 +223,7 @@ def main():
       results.append(result)
   print(json.dumps({
       'benchmark': 'plan_step',
-      'config': {'horizon': HORIZON, 'iterations': ITERATIONS,
-                 'candidates': CANDIDATES, 'top_k': TOP_K, 'stoch': STOCH,
+      'config': {**sizes, 'stoch': STOCH,
                  'belief': DETER, 'hidden': HIDDEN,
                  'reward_units': list(REWARD_UNITS),
                  'action_size': args.action_size},
@@ -188,6 +231,10 @@ def main():
       'device': ', '.join(d.device_type for d in
                           tf.config.list_physical_devices()),
       'cpu_count': os.cpu_count(),
+      'tf_enable_onednn_opts': os.environ['TF_ENABLE_ONEDNN_OPTS'],
+      'tf_enable_onednn_opts_set_by': ONEDNN_SET_BY,
+      'onednn_enabled': onednn_enabled(),  # In this process, for the matmul.
+      'worker_timeout_seconds': args.timeout,
       'matmul_gflops': round(peak, 1),
       'results': results,
   }, indent=2))

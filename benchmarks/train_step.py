@@ -1,6 +1,7 @@
 """Times one world-model update at paper size and prints JSON.
 
 Usage: python benchmarks/train_step.py [--batch 50] [--length 50] [--steps 3]
+         [--mixed_steps 1] [--timeout 600]
          [--variants onednn+keras,onednn+keras+xla,...]
 
 A variant is `+`-joined tokens: `onednn` or `eigen` (TF_ENABLE_ONEDNN_OPTS=1/0,
@@ -9,6 +10,15 @@ decoder's transposed convolutions), optionally `xla` (jit_compile the update) an
 `mixed_bfloat16` / `mixed_float16` (dtype policy of the conv encoder and decoder,
 where the FLOPs are; the RSSM stays float32). Each variant runs in a fresh
 subprocess, so its environment and peak memory (ru_maxrss) are its own.
+
+The default variants show the effect of oneDNN, of the subpixel decoder, of XLA
+and of each mixed-precision policy. Every variant runs under `--timeout`
+seconds (first call included); one that runs out is killed and recorded as
+`{"variant": ..., "error": "timeout after N s"}`, one that fails as its stderr's
+tail, and the benchmark goes on. Mixed-precision variants time `--mixed_steps`
+updates after the first call (default 1): without native bfloat16/float16
+arithmetic (an AVX2 CPU) they can be very slow (at paper size they once ran for
+over 7 minutes without finishing one update), so there expect a timeout.
 Not part of the test suite.
 """
 
@@ -22,11 +32,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# mixed_bfloat16 / mixed_float16 are left out by default: without native
-# bfloat16/float16 arithmetic (this AVX2 CPU) they ran for over 7 minutes
-# without finishing a single update.
 VARIANTS = ('onednn+keras', 'onednn+keras+xla', 'onednn+subpixel',
-            'eigen+keras')
+            'eigen+keras', 'onednn+keras+mixed_bfloat16',
+            'onednn+keras+mixed_float16')
 
 
 def _experience(batch, length, action_size, image_size):
@@ -82,6 +90,7 @@ def run_variant(variant, batch, length, steps):
     cpu_times.append(_cpu_seconds() - cpu_start)
   return {
       'variant': variant,
+      'steps': steps,
       'onednn_enabled': bool(_pywrap_util_port.IsMklEnabled()),
       'seconds_per_update': min(times),
       'seconds_per_update_all': [round(t, 3) for t in times],
@@ -101,10 +110,18 @@ def main():
   parser = argparse.ArgumentParser()
   parser.add_argument('--batch', type=int, default=50)
   parser.add_argument('--length', type=int, default=50)
-  parser.add_argument('--steps', type=int, default=3)
+  parser.add_argument('--steps', type=int, default=3,
+                      help='timed updates per variant, after the first call')
+  parser.add_argument('--mixed_steps', type=int, default=1,
+                      help='timed updates of the mixed-precision variants')
+  parser.add_argument('--timeout', type=float, default=600,
+                      help='seconds a variant may run (first call included) '
+                      'before it is killed and recorded as a timeout')
   parser.add_argument('--variants', default=','.join(VARIANTS))
   parser.add_argument('--child', default=None, help=argparse.SUPPRESS)
   args = parser.parse_args()
+  if args.steps < 1 or args.mixed_steps < 1 or args.timeout <= 0:
+    parser.error('--steps and --mixed_steps must be >= 1, --timeout > 0.')
   if args.child:
     print(json.dumps(run_variant(args.child, args.batch, args.length,
                                  args.steps)))
@@ -112,20 +129,31 @@ def main():
   start_load = os.getloadavg()
   results = []
   for variant in args.variants.split(','):
+    tokens = variant.split('+')
+    mixed = any(t.startswith('mixed_') for t in tokens)
+    steps = args.mixed_steps if mixed else args.steps
     command = [sys.executable, __file__, '--child', variant,
                '--batch', str(args.batch), '--length', str(args.length),
-               '--steps', str(args.steps)]
+               '--steps', str(steps)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', TF_ENABLE_ONEDNN_OPTS=(
-        '0' if 'eigen' in variant.split('+') else '1'))
-    proc = subprocess.run(command, capture_output=True, text=True, env=env,
-                          check=False)
+        '0' if 'eigen' in tokens else '1'))
+    try:
+      # On timeout, subprocess.run kills the child and waits for it.
+      proc = subprocess.run(command, capture_output=True, text=True, env=env,
+                            check=False, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+      results.append({'variant': variant, 'steps': steps,
+                      'error': f'timeout after {args.timeout:g} s'})
+      continue
     lines = [l for l in proc.stdout.splitlines() if l.startswith('{')]
     if proc.returncode or not lines:
-      results.append({'variant': variant, 'error': proc.stderr[-2000:]})
+      results.append({'variant': variant, 'steps': steps,
+                      'error': proc.stderr[-2000:]})
     else:
       results.append(json.loads(lines[-1]))
   print(json.dumps({
       'batch': args.batch, 'length': args.length, 'image': [64, 64, 3],
+      'timeout_seconds': args.timeout,
       'cpu_count': os.cpu_count(),
       'load_average_at_start': start_load,
       'load_average_at_end': os.getloadavg(),
