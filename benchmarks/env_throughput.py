@@ -28,12 +28,16 @@ def _time_task(task_name, steps, image_size):
   rng = np.random.default_rng(0)
   env.reset()
   env.step(np.zeros(spec.shape, np.float32))  # First render creates the context.
-  renders = 0
-  start = time.perf_counter()
-  for _ in range(steps):
-    env.step(rng.uniform(spec.minimum, spec.maximum).astype(np.float32))
-    renders += 1
-  seconds = time.perf_counter() - start
+  seconds, done = 0.0, 0
+  while done < steps:
+    action = rng.uniform(spec.minimum, spec.maximum).astype(np.float32)
+    start = time.perf_counter()
+    time_step = env.step(action)
+    seconds += time.perf_counter() - start
+    done += 1
+    if time_step.is_last():
+      env.reset()  # Not timed: a reset is no agent step.
+      env.step(np.zeros(spec.shape, np.float32))
   env.close()
   return {
       'action_repeat': env.action_repeat,

@@ -19,7 +19,8 @@ def preprocess(images, bit_depth=5, noise=True, seed=None):
       otherwise.
 
   Returns:
-    float32 tensor of the same shape, in [-0.5, 0.5).
+    float32 tensor of the same shape, in [-0.5, 0.5) (float32 rounding can
+    give exactly 0.5 for a top-bin pixel with noise within 2**-20 of 1).
 
   Raises:
     ValueError: if `images` is not uint8 or `bit_depth` is out of range.

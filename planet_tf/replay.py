@@ -1,22 +1,27 @@
 """Episode replay: `[B, L]` training chunks that never span two episodes.
 
-Why our own store rather than TF-Agents' buffers. Measured with
-`benchmarks/replay_sampling.py` on the 2-core CI machine (B=50, L=50, 64x64x3,
-20 episodes of 251 steps, other work running alongside):
+Why our own store rather than TF-Agents' buffers or Reverb. Measured with
+`benchmarks/replay_sampling.py` on the 2-core CPU machine, nothing else running
+(B=50, L=50, 64x64x3 uint8, 20 episodes of 251 steps; Reverb is dm-reverb 0.14.0,
+tf-agents' `reverb` extra, in-process server, through TF-Agents'
+`ReverbAddTrajectoryObserver(sequence_length=50)` and `ReverbReplayBuffer`):
 
-| store | one `[50, 50]` batch | keeps episodes apart | persists episodes |
-| --- | --- | --- | --- |
-| `EpisodeReplay.as_dataset` (prefetched) | 14 ms | yes | yes, one file each |
-| `EpisodeReplay.sample` (numpy) | 27 ms | yes | yes |
-| TF-Agents `EpisodicReplayBuffer` | 21 ms | yes | only as a whole TF checkpoint |
-| TF-Agents `TFUniformReplayBuffer` | 10 ms | no (~19% of chunks cross) | only as a whole TF checkpoint |
+| store | one `[50, 50]` batch | chunks that cross episodes (measured) | memory per stored step | persists episodes |
+| --- | --- | --- | --- | --- |
+| `EpisodeReplay.sample` (numpy) | 3 ms | 0% | 12.4 KB, grows with data | yes, one file each |
+| `EpisodeReplay.as_dataset` (prefetched) | 21 ms | 0% | (same store) | yes |
+| TF-Agents `EpisodicReplayBuffer` | 24 ms | 0% | (not measured) | only as a whole TF checkpoint |
+| TF-Agents `TFUniformReplayBuffer` | 9 ms | 16% (4 episodes of 251 steps) | 12.3 KB, preallocated | only as a whole TF checkpoint |
+| Reverb `ReverbReplayBuffer` | 18-25 ms | 0% | 21 KB (random pixels) | only through Reverb checkpoints |
 
 Sampling speed does not decide it: all are far below one model update (seconds).
 What decides it: a uniform buffer preallocates its capacity (~11.5 GiB for 1M
 pixel steps) and mixes episodes; TF-Agents' buffers live in TF variables, so
 saving them means re-writing the whole store in every checkpoint, while a run here
-must resume with every episode it collected; and the episodic buffer needs episode
-ids threaded through the driver. Reverb is not part of the pinned stack.
+must resume with every episode it collected; the episodic buffer needs episode
+ids threaded through the driver; Reverb keeps episodes apart too, but is an extra
+dependency with its own server and checkpoint format, and held 1.7x the bytes per
+step of our arrays on (incompressible) random pixels.
 
 `EpisodeReplay` keeps each finished episode as contiguous numpy arrays, grows as
 data arrives (12,328 bytes per 64x64x3 step with a 6-d action: 11.5 GiB per 1M pixel

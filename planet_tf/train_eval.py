@@ -15,6 +15,7 @@ A second call with the same `root_dir` resumes from the newest checkpoint and th
 stored episodes (see `planet_tf.run_dir`).
 """
 
+import glob
 import os
 import time
 
@@ -107,6 +108,22 @@ def train_eval(root_dir,
     run.close()
 
 
+def _invocation_seed(seed, episode_dir):
+  """`seed` for a new run; a different, deterministic one for each resume.
+
+  Returns None for an unseeded run, else a seed in [0, 2**31 - 2) from `seed`
+  and the number of episode files in `episode_dir` (0 for a new run, which keeps
+  `seed` itself).
+  """
+  if seed is None:
+    return None
+  stored = len(glob.glob(os.path.join(episode_dir, 'episode-*.npz')))
+  if stored == 0:
+    return int(seed)
+  return int(np.random.SeedSequence([int(seed), stored]).generate_state(1)[0]
+             % (2**31 - 2))
+
+
 class _TracedPolicy(tf_policy.TFPolicy):
   """Runs `policy.action` as one `tf.function`, traced once per input signature.
 
@@ -150,7 +167,12 @@ class _Run:
     except Exception:
       run_dir_lib.unlock(self._lock, remove_dirs=new_dirs[::-1])
       raise
-    seed = args['seed']
+    export_lib.remove_stale_exports(os.path.join(root_dir, 'policies'))
+    # A seeded run that resumes must not replay its first invocation's random
+    # streams (the same initial states, noise and chunks again): every seed
+    # below is derived from the run's seed and the episodes stored so far.
+    seed = _invocation_seed(args['seed'], os.path.join(self.train_dir,
+                                                       'episodes'))
     if seed is not None:
       tf.random.set_seed(seed)
     task = args['task_name']
@@ -374,9 +396,7 @@ class _Run:
     """Exports the greedy policy to `policies/<train step>/`, atomically."""
     step = int(self.train_step.numpy())
     final = export_lib.policy_dir(self.root_dir, step)
-    if os.path.exists(final):
-      return
-    tmp = os.path.join(os.path.dirname(final), f'.tmp-{step}-{os.getpid()}')
-    export_lib.export_policy(self.agent.policy, tmp, train_step=self.train_step)
-    os.replace(tmp, final)
+    if not os.path.exists(final):
+      export_lib.export_policy(self.agent.policy, final,
+                               train_step=self.train_step)
 

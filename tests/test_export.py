@@ -214,3 +214,23 @@ def test_bin_export_fails_clearly_without_a_run(tmp_path):
       check=False)
   assert result.returncode != 0
   assert 'not a planet_tf run directory' in result.stderr
+
+
+def test_export_replaces_an_existing_directory_atomically(tmp_path):
+  time_step_spec, action_spec = _specs(2)
+  policy = CemPolicy(time_step_spec, action_spec, small_world_model(2),
+                     planner=SMALL_CEM, seed=0)
+  output = tmp_path / 'policy'
+  output.mkdir()
+  (output / 'old.txt').write_text('an older export')
+  (tmp_path / '.tmp-export-policy-999').mkdir()  # Left by a crashed export.
+  export_policy(policy, str(output), train_step=7)
+  assert (output / 'saved_model.pb').exists()
+  assert not (output / 'old.txt').exists()
+  assert tf.saved_model.load(str(output)).get_train_step().numpy() == 7
+  # Only the stale directory of the crashed export is left beside it; a run
+  # removes those when it starts.
+  assert sorted(os.listdir(tmp_path)) == ['.tmp-export-policy-999', 'policy']
+  from planet_tf.policies import export as export_lib
+  export_lib.remove_stale_exports(str(tmp_path))
+  assert sorted(os.listdir(tmp_path)) == ['policy']

@@ -290,3 +290,19 @@ def test_bin_train_defaults_the_root_dir_to_runs_and_the_gin_file_name(tmp_path)
                           capture_output=True, text=True, timeout=300,
                           check=False)
   assert no_gin.returncode != 0 and '--gin_file' in no_gin.stderr
+
+
+def test_a_seeded_run_draws_new_random_streams_on_each_resume(tmp_path):
+  from planet_tf import train_eval
+  episodes = tmp_path / 'episodes'
+  episodes.mkdir()
+  assert train_eval._invocation_seed(None, str(episodes)) is None
+  assert train_eval._invocation_seed(5, str(episodes)) == 5  # A new run.
+  (episodes / 'episode-000001-11.npz').write_bytes(b'')
+  first_resume = train_eval._invocation_seed(5, str(episodes))
+  assert first_resume != 5
+  assert first_resume == train_eval._invocation_seed(5, str(episodes))
+  (episodes / 'episode-000002-11.npz').write_bytes(b'')
+  assert train_eval._invocation_seed(5, str(episodes)) not in (5, first_resume)
+  assert train_eval._invocation_seed(6, str(episodes)) != (
+      train_eval._invocation_seed(5, str(episodes)))

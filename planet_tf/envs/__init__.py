@@ -77,6 +77,9 @@ class _IsolatedTFPyEnvironment(tf_py_environment.TFPyEnvironment):
     atexit.register(self.close)
 
   def close(self):
+    # Unregistered so that atexit does not keep every closed environment (and
+    # its thread pool) alive until the process ends.
+    atexit.unregister(self.close)
     if self._pool is not None:
       self._execute(self.pyenv.close)
       # TFPyEnvironment.close joins the pool before closing it, which raises.

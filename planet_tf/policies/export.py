@@ -8,19 +8,27 @@ load_specs_from_pbtxt=True)`. A `CemPolicy`'s random generator is saved with it,
 every fresh load starts from the generator state at export time.
 """
 
+import glob
 import os
+import shutil
 
 import gin
 import tensorflow as tf
 from tf_agents.policies import policy_saver
 
+TMP_PREFIX = '.tmp-export-'
+
 
 def export_policy(policy, output_dir, train_step=None, batch_size=None):
-  """Writes `policy` with `PolicySaver` to `output_dir`.
+  """Writes `policy` with `PolicySaver` to `output_dir`, atomically.
+
+  The SavedModel is written to a hidden sibling directory and renamed into
+  place, so a crash never leaves a half-written `output_dir` (a stale
+  `.tmp-export-*` sibling is all it can leave).
 
   Args:
     policy: a `TFPolicy`, e.g. a `CemPolicy`.
-    output_dir: directory of the SavedModel (created; overwritten if present).
+    output_dir: directory of the SavedModel (created; replaced if present).
     train_step: the training step the policy was trained for (int or int64
       `tf.Variable`); read back with the `get_train_step` signature. -1 if None.
     batch_size: fixed batch size of the signatures; any batch size if None.
@@ -33,9 +41,25 @@ def export_policy(policy, output_dir, train_step=None, batch_size=None):
                              name='train_step')
   saver = policy_saver.PolicySaver(policy, batch_size=batch_size,
                                    train_step=train_step)
-  tf.io.gfile.makedirs(output_dir)
-  saver.save(output_dir)
+  output_dir = os.path.normpath(output_dir)
+  parent, name = os.path.split(output_dir)
+  os.makedirs(parent or '.', exist_ok=True)
+  tmp = os.path.join(parent, f'{TMP_PREFIX}{name}-{os.getpid()}')
+  saver.save(tmp)
+  if os.path.exists(output_dir):
+    old = f'{tmp}-replaced'
+    os.replace(output_dir, old)
+    os.replace(tmp, output_dir)
+    shutil.rmtree(old)
+  else:
+    os.replace(tmp, output_dir)
   return output_dir
+
+
+def remove_stale_exports(directory):
+  """Deletes the temporary directories of exports a crash interrupted."""
+  for stale in glob.glob(os.path.join(directory, TMP_PREFIX + '*')):
+    shutil.rmtree(stale, ignore_errors=True)
 
 
 def policy_dir(root_dir, step):
