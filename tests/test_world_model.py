@@ -231,3 +231,37 @@ def test_update_compiles_with_xla():
     metrics = model.update(experience(seed))
   assert np.isfinite(metrics['loss'].numpy())
   assert model._update.experimental_get_tracing_count() == 1
+
+
+def test_base_gin_model_has_the_papers_layer_shapes():
+  gin.clear_config()
+  try:
+    config.parse_gin(['base.gin'], finalize=False)
+    model = make_world_model(6)
+  finally:
+    gin.clear_config()
+  rng = np.random.default_rng(0)
+  model.loss(trajectory.Trajectory(
+      step_type=tf.constant([[0, 1]]), next_step_type=tf.constant([[1, 1]]),
+      observation=tf.constant(rng.integers(0, 256, [1, 2, 64, 64, 3],
+                                           dtype=np.uint8)),
+      action=tf.zeros([1, 2, 6]), policy_info=(), reward=tf.zeros([1, 2]),
+      discount=tf.ones([1, 2])))
+  kernels = lambda layer: [v.shape.as_list() for v in layer.trainable_variables
+                           if 'kernel' in v.name]
+  # Encoder: 4x4 stride-2 convs with 32, 64, 128, 256 filters -> 1024.
+  assert kernels(model.encoder) == [[4, 4, 3, 32], [4, 4, 32, 64],
+                                    [4, 4, 64, 128], [4, 4, 128, 256]]
+  assert model.embed(tf.zeros([1, 64, 64, 3], tf.uint8)).shape == (1, 1024)
+  # Decoder: dense 1024, transposed convs 128/k5, 64/k5, 32/k6, 3/k6.
+  assert kernels(model.decoder) == [[230, 1024], [5, 5, 128, 1024],
+                                    [5, 5, 64, 128], [6, 6, 32, 64],
+                                    [6, 6, 3, 32]]
+  # RSSM: hidden 200 around a GRU of 200 units, Gaussian state of 30.
+  assert kernels(model.dynamics) == [
+      [36, 200], [200, 600], [200, 600], [200, 200], [200, 60], [1224, 200],
+      [200, 60]]
+  # The same count as the independent PyTorch reference of this architecture
+  # (benchmarks/torch_reference.py reports 5,130,220 parameters).
+  assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == (
+      5_130_220)
