@@ -42,7 +42,8 @@ from tf_agents.drivers import py_driver
 from tf_agents.policies import random_py_policy
 from tf_agents.trajectories import time_step as ts
 
-_FILE_PATTERN = 'episode-*.npz'
+# The stored episodes of a run: `episode-<number>-<length>.npz`.
+FILE_PATTERN = 'episode-*.npz'
 _FILE_NAME = re.compile(r'^episode-(\d+)-\d+\.npz$')
 # An episode is written to this hidden name first, then renamed: a run killed
 # while writing leaves no half-written `episode-*.npz` behind.
@@ -189,9 +190,9 @@ class EpisodeReplay:
 
   def _load(self, directory):
     # Left by a run killed while writing: incomplete, never renamed.
-    for stale in glob.glob(os.path.join(directory, _TMP_PREFIX + _FILE_PATTERN)):
+    for stale in glob.glob(os.path.join(directory, _TMP_PREFIX + FILE_PATTERN)):
       os.remove(stale)
-    files = sorted(glob.glob(os.path.join(directory, _FILE_PATTERN)))
+    files = sorted(glob.glob(os.path.join(directory, FILE_PATTERN)))
     for path in files:
       match = _FILE_NAME.match(os.path.basename(path))
       if match:

@@ -22,6 +22,8 @@ import re
 import gin
 import tensorflow as tf
 
+from planet_tf import replay
+
 CONFIG_FILE = 'config.gin'
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
@@ -207,7 +209,8 @@ def check_config(root_dir, bindings):
 def _has_data(root_dir):
   """Whether the run has episodes or checkpoints."""
   train_dir = os.path.join(root_dir, 'train')
-  return bool(glob.glob(os.path.join(train_dir, 'episodes', 'episode-*')) or
+  episodes = os.path.join(train_dir, 'episodes', replay.FILE_PATTERN)
+  return bool(glob.glob(episodes) or
               glob.glob(os.path.join(train_dir, 'ckpt-*')) or
               os.path.exists(os.path.join(train_dir, 'checkpoint')))
 

@@ -117,7 +117,7 @@ def _invocation_seed(seed, episode_dir):
   """
   if seed is None:
     return None
-  stored = len(glob.glob(os.path.join(episode_dir, 'episode-*.npz')))
+  stored = len(glob.glob(os.path.join(episode_dir, replay_lib.FILE_PATTERN)))
   if stored == 0:
     return int(seed)
   return int(np.random.SeedSequence([int(seed), stored]).generate_state(1)[0]
