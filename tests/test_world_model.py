@@ -205,13 +205,18 @@ def test_several_named_reward_heads_share_one_dynamics_model():
   assert {'reward_nll', 'walker_nll'} <= set(metrics)
 
 
-def test_base_gin_builds_the_papers_world_model():
+def _base_gin_model(action_size):
+  """`make_world_model` under `gin_configs/base.gin` (the paper's sizes)."""
   gin.clear_config()
   try:
     config.parse_gin(['base.gin'], finalize=False)
-    model = make_world_model(3)
+    return make_world_model(action_size)
   finally:
     gin.clear_config()
+
+
+def test_base_gin_builds_the_papers_world_model():
+  model = _base_gin_model(3)
   assert model.action_size == 3
   assert isinstance(model.dynamics, RSSM)
   assert (model.dynamics.stoch_size, model.dynamics.deter_size) == (30, 200)
@@ -234,12 +239,7 @@ def test_update_compiles_with_xla():
 
 
 def test_base_gin_model_has_the_papers_layer_shapes():
-  gin.clear_config()
-  try:
-    config.parse_gin(['base.gin'], finalize=False)
-    model = make_world_model(6)
-  finally:
-    gin.clear_config()
+  model = _base_gin_model(6)
   rng = np.random.default_rng(0)
   model.loss(trajectory.Trajectory(
       step_type=tf.constant([[0, 1]]), next_step_type=tf.constant([[1, 1]]),
