@@ -197,11 +197,10 @@ def main():
                  f'--action_size={args.action_size}'] + [
                      f'--{name}={value}' for name, value in sizes.items()]
       try:
-        # os.environ holds TF_ENABLE_ONEDNN_OPTS (set above): the worker
-        # inherits it and has it before its first TensorFlow import.
+        # The worker inherits TF_ENABLE_ONEDNN_OPTS (set above) and has it
+        # before its first TensorFlow import.
         out = subprocess.run(command, capture_output=True, text=True,
-                             env=dict(os.environ), timeout=args.timeout,
-                             check=False)
+                             timeout=args.timeout, check=False)
       except subprocess.TimeoutExpired:
         results.append({'variant': variant, 'batch_size': batch_size,
                         'error': f'timed out after {args.timeout:g} s'})
