@@ -68,7 +68,7 @@ class EpisodeReplay:
   """
 
   def __init__(self, data_spec, capacity_steps=1_000_000, directory=None,
-               seed=None):
+               seed=None, recent_fraction=0.0):
     """Args:
 
       data_spec: a `Trajectory` nest of `TensorSpec`s or `ArraySpec`s without a
@@ -77,9 +77,17 @@ class EpisodeReplay:
       directory: where finished episodes are saved and, on construction,
         loaded from; None keeps them in memory only.
       seed: seed of the chunk sampler.
+      recent_fraction: share of each batch drawn from the recent episodes (those
+        finished since the last `mark_recent()`), as the original PlaNet's
+        default 'recent' loader does; 0 draws every chunk uniformly over all
+        windows.
     """
     if capacity_steps < 1:
       raise ValueError(f'capacity_steps must be >= 1, got {capacity_steps}.')
+    if not 0.0 <= float(recent_fraction) <= 1.0:
+      raise ValueError(
+          f'recent_fraction must be in [0, 1], got {recent_fraction}.')
+    self._recent_fraction = float(recent_fraction)
     data_spec = _without_policy_info(data_spec)
     self._data_spec = data_spec
     self._flat_specs = tf.nest.flatten(data_spec)
@@ -95,6 +103,9 @@ class EpisodeReplay:
     if directory:
       os.makedirs(directory, exist_ok=True)
       self._load(directory)
+    # Episodes finished at or after this count are recent. On a resume the
+    # last loaded episode is the newest one, as it was when the run stopped.
+    self._recent_from = max(self._total_episodes - 1, 0)
 
   @property
   def data_spec(self):
@@ -213,11 +224,27 @@ class EpisodeReplay:
       self._total_episodes += 1
       self._append(episode)
 
+  def mark_recent(self):
+    """Starts a new collection phase: episodes finished from now on are recent.
+
+    The training loop calls it before it collects; until the next call, a
+    `recent_fraction` of every batch comes from the episodes of that phase.
+    """
+    with self._lock:
+      self._recent_from = self._total_episodes
+
+  @property
+  def num_recent_episodes(self):
+    """Finished episodes in memory that count as recent."""
+    evicted = self._total_episodes - len(self._episodes)
+    return max(self._total_episodes - max(self._recent_from, evicted), 0)
+
   def sample(self, batch_size, length):
     """Returns a `Trajectory` of numpy arrays `[batch_size, length, ...]`.
 
     Chunks are drawn uniformly over all windows of `length` consecutive steps that
-    lie inside one finished episode.
+    lie inside one finished episode; with `recent_fraction > 0`, that share of
+    the batch (rounded) is drawn the same way from the recent episodes only.
 
     Raises:
       ValueError: if no finished episode has `length` steps.
@@ -230,8 +257,16 @@ class EpisodeReplay:
         raise ValueError(
             f'No finished episode has {length} steps to sample from '
             f'(episode lengths: {self.episode_lengths()[:10]}...).')
-      flat_index = self._rng.integers(0, total, size=batch_size)
       bounds = np.cumsum(starts)
+      flat_index = self._rng.integers(0, total, size=batch_size)
+      num_recent = self.num_recent_episodes
+      recent_total = starts[len(starts) - num_recent:].sum() if num_recent else 0
+      num_from_recent = int(round(self._recent_fraction * batch_size))
+      if num_from_recent and recent_total:
+        # The recent episodes are the last ones in memory: their windows are
+        # the last `recent_total` flat indices.
+        flat_index[:num_from_recent] = total - recent_total + self._rng.integers(
+            0, recent_total, size=num_from_recent)
       which = np.searchsorted(bounds, flat_index, side='right')
       offsets = flat_index - (bounds[which] - starts[which])
       fields = []

@@ -30,7 +30,7 @@ OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 # `train_eval` arguments that may change when a run resumes.
 RESUMABLE = frozenset([
     'num_episodes', 'eval_interval', 'num_eval_episodes', 'export_interval',
-    'video_interval', 'checkpoint_interval',
+    'video_interval', 'checkpoint_interval', 'max_minutes',
 ])
 
 _BINDING = re.compile(r'^([A-Za-z_][\w./]*)\s*=\s*(.*)$')

@@ -52,7 +52,8 @@ def train_eval(root_dir,
                export_interval=100,
                video_interval=10,
                checkpoint_interval=1,
-               seed=None):
+               seed=None,
+               max_minutes=None):
   """Trains PlaNet on `task_name`, or resumes the run in `root_dir`.
 
   Args:
@@ -73,10 +74,14 @@ def train_eval(root_dir,
     video_interval: write an open-loop video prediction every this many episodes.
     checkpoint_interval: checkpoint every this many episodes (and at the end).
     seed: seeds TensorFlow, the environments, the replay and the policies.
+    max_minutes: wall-clock budget of this invocation; once spent, the run stops
+      after its current episode as it does at `num_episodes` (checkpoint,
+      export, summary), and the same command resumes it. None has no limit.
 
   Returns:
-    dict with the final `episodes`, `env_steps`, `train_steps` and the list of
-    `eval_returns` `(episodes, return)` of this invocation.
+    dict with the final `episodes`, `env_steps`, `train_steps`, the list of
+    `eval_returns` `(episodes, return)` of this invocation, and `out_of_time`
+    (True if `max_minutes` stopped it before `num_episodes`).
 
   Raises:
     ValueError: for an unknown task or invalid sizes.
@@ -98,6 +103,8 @@ def train_eval(root_dir,
   if int(num_seed_episodes) < 1:
     raise ValueError('train_eval: num_seed_episodes must be >= 1, got '
                      f'{num_seed_episodes}.')
+  if max_minutes is not None and not float(max_minutes) > 0:
+    raise ValueError(f'train_eval: max_minutes must be > 0, got {max_minutes}.')
   if int(sequence_length) < 2:
     raise ValueError(
         f'train_eval: sequence_length must be >= 2, got {sequence_length}.')
@@ -153,6 +160,7 @@ class _Run:
   """The objects of one training invocation; `train()` runs the loop."""
 
   def __init__(self, root_dir, args):
+    self._start_time = time.time()
     self.args = args
     self.root_dir = root_dir
     self.train_dir = os.path.join(root_dir, 'train')
@@ -271,8 +279,13 @@ class _Run:
         self._after_episode(episode, eval_returns)
       elif episode % args['export_interval'] == 0:
         self._export()  # Killed between a checkpoint and its export.
+      out_of_time = False
       while self.num_episodes < args['num_episodes']:
+        if self._out_of_time():
+          out_of_time = True
+          break
         loss = self._update()
+        self.replay.mark_recent()
         self._collect(self.collect)
         episode = self.num_episodes
         self._after_episode(episode, eval_returns)
@@ -284,10 +297,21 @@ class _Run:
       if self._dirty:
         self._save()
       self._export()
+    if out_of_time:
+      logging.info('Stopped after %.1f minutes (train_eval.max_minutes) at %d '
+                   'of %d episodes; run the same command to resume.',
+                   (time.time() - self._start_time) / 60, self.num_episodes,
+                   args['num_episodes'])
     return {'episodes': self.num_episodes,
             'env_steps': int(self.env_steps.result()),
             'train_steps': int(self.train_step.numpy()),
-            'eval_returns': eval_returns}
+            'eval_returns': eval_returns,
+            'out_of_time': out_of_time}
+
+  def _out_of_time(self):
+    budget = self.args['max_minutes']
+    return (budget is not None and
+            time.time() - self._start_time >= 60 * float(budget))
 
   def _after_episode(self, episode, eval_returns):
     """The evaluation, video, checkpoint and export due after `episode`."""

@@ -24,6 +24,8 @@ class RSSM(dynamics.Dynamics):
                hidden_size: int = 200,
                min_stddev: float = 0.1,
                activation='relu',
+               reset_after: bool = True,
+               gate_bias: float = 0.0,
                **kwargs):
     """Args:
       stoch_size: S, dimensions of the Gaussian stochastic state.
@@ -31,13 +33,21 @@ class RSSM(dynamics.Dynamics):
       hidden_size: units of the hidden layers around the GRU.
       min_stddev: added to the softplus standard deviations.
       activation: Keras activation of the hidden layers.
+      reset_after: Keras' GRU variant that applies the reset gate after the
+        recurrent matmul (True, cuDNN's); False applies it before, as
+        TensorFlow 1's `GRUBlockCell` of the original code does.
+      gate_bias: initial bias of the reset and update gates (the candidate's
+        starts at 0); the original's `GRUBlockCell` uses 1.0, so that early in
+        training the belief keeps more of its previous value.
       **kwargs: `tf.keras.layers.Layer` arguments.
     """
     super().__init__(stoch_size, deter_size, **kwargs)
     self._min_stddev = float(min_stddev)
     self._input_layer = tf.keras.layers.Dense(hidden_size, activation,
                                               name='img_in')
-    self._cell = tf.keras.layers.GRUCell(deter_size, name='gru')
+    self._cell = tf.keras.layers.GRUCell(
+        deter_size, reset_after=reset_after,
+        bias_initializer=_GateBias(float(gate_bias)), name='gru')
     self._prior_hidden = tf.keras.layers.Dense(hidden_size, activation,
                                                name='img_hidden')
     self._prior_out = tf.keras.layers.Dense(2 * stoch_size, name='img_out')
@@ -75,3 +85,22 @@ class RSSM(dynamics.Dynamics):
     posterior = dynamics.gaussian_state(mean, raw_stddev, self._min_stddev,
                                         prior.deter)
     return posterior, prior
+
+
+class _GateBias(tf.keras.initializers.Initializer):
+  """Keras GRU bias `[3D]` ordered `[update, reset, candidate]`: gates at `value`,
+  candidate at 0. With `reset_after` Keras keeps `[2, 3D]` (input and recurrent
+  biases, which add up): the value goes into the input row only."""
+
+  def __init__(self, value):
+    self.value = value
+
+  def __call__(self, shape, dtype=None, **kwargs):
+    units = shape[-1] // 3
+    row = tf.concat([tf.fill([2 * units], self.value), tf.zeros([units])], 0)
+    if len(shape) == 2:
+      row = tf.concat([row[None], tf.zeros([shape[0] - 1, shape[1]])], 0)
+    return tf.cast(row, dtype or tf.float32)
+
+  def get_config(self):
+    return {'value': self.value}
