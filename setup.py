@@ -16,6 +16,8 @@ INSTALL_REQUIRES = [
     'imageio>=2.9',
 ]
 
+PLOT_REQUIRES = ['matplotlib>=3.7,<3.10']
+
 setuptools.setup(
     name='planet_tf',
     version='0.1.0',
@@ -28,5 +30,9 @@ setuptools.setup(
     package_dir={'planet_tf.gin_configs': 'gin_configs'},
     package_data={'planet_tf.gin_configs': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
-    extras_require={'test': ['pytest>=7']},
+    extras_require={
+        # Learning-curve figures (bin/plot_returns).
+        'plot': PLOT_REQUIRES,
+        'test': ['pytest>=7'] + PLOT_REQUIRES,
+    },
 )

@@ -1,24 +1,39 @@
-"""A run's learning curve: `eval/returns.csv` read back and drawn as a PNG.
+"""Learning curves: runs' `eval/returns.csv` read back, drawn, and set against the paper.
 
 `train_eval` appends one row per episode to `<root_dir>/eval/returns.csv`:
 `episodes,env_steps,train_steps,policy,return`, where `policy` is `random` (seed
-episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation). The
-plot uses Pillow only (installed with imageio), so it needs nothing beyond the
+episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation); extra
+columns are ignored. Figures are drawn with matplotlib, the optional extra
+`pip install 'planet_tf[plot]'`; reading and the table need nothing beyond the
 package's own dependencies.
 """
 
+import ast
 import csv
 import os
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
-from PIL import Image
-from PIL import ImageDraw
+from planet_tf import run_dir as run_dir_lib
 
 POLICIES = {
-    'random': ('random seed episodes', (150, 150, 150)),
-    'collect': ('collect (CEM + noise)', (90, 160, 230)),
-    'greedy': ('evaluation (greedy CEM)', (220, 40, 40)),
+    'random': ('random seed episodes', '#969696'),
+    'collect': ('collect (CEM + noise)', '#5aa0e6'),
+    'greedy': ('evaluation (greedy CEM)', '#dc2828'),
 }
+
+# PlaNet's final scores (Hafner et al., 2019, Table 1: 1000 episodes, 50 x 50
+# chunks, 100 updates per episode), the reference lines of a reproduction.
+PAPER_SCORES = {
+    'cartpole_swingup': 821,
+    'reacher_easy': 832,
+    'cheetah_run': 662,
+    'finger_spin': 700,
+    'cup_catch': 930,
+    'walker_walk': 951,
+}
+
+# How many of the newest greedy evaluations the table averages.
+LAST_EVALUATIONS = 5
 
 
 class Row(NamedTuple):
@@ -27,6 +42,17 @@ class Row(NamedTuple):
   train_steps: int
   policy: str
   value: float
+
+
+class Run(NamedTuple):
+  """One run's curve: its directory, task (None if unknown) and rows."""
+  root_dir: str
+  task: Optional[str]
+  rows: List[Row]
+
+  @property
+  def name(self):
+    return os.path.basename(os.path.normpath(self.root_dir))
 
 
 def read_returns(path: str) -> List[Row]:
@@ -46,6 +72,18 @@ def read_returns(path: str) -> List[Row]:
                 r['policy'], float(r['return'])) for r in reader]
 
 
+def load_run(root_dir: str) -> Run:
+  """Reads `<root_dir>/eval/returns.csv` and the run's task from its config.
+
+  Raises:
+    FileNotFoundError: if the run has no returns.csv.
+    ValueError: if that file is not a planet_tf returns.csv.
+  """
+  rows = read_returns(os.path.join(root_dir, 'eval', 'returns.csv'))
+  task = run_dir_lib.stored_binding(root_dir, 'train_eval.task_name')
+  return Run(root_dir, None if task is None else ast.literal_eval(task), rows)
+
+
 def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:
   """Per policy: `count`, `mean`, `max` of the returns, and `last_episode`."""
   out = {}
@@ -59,15 +97,57 @@ def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:
   return out
 
 
+def last_greedy_mean(rows: List[Row], count: int = LAST_EVALUATIONS):
+  """Mean of the newest `count` greedy returns (fewer if fewer exist), or None."""
+  values = [r.value for r in rows if r.policy == 'greedy'][-count:]
+  return sum(values) / len(values) if values else None
+
+
+def markdown_table(runs: Sequence[Run]) -> str:
+  """The runs' latest greedy returns against the paper's, as a markdown table.
+
+  One row per run: its task, episodes collected, the newest greedy return, the
+  mean of the newest `LAST_EVALUATIONS` greedy returns, PlaNet's Table 1 score
+  and the ratio of that mean to it.
+  """
+  lines = [f'| run | task | episodes | last greedy | mean of last '
+           f'{LAST_EVALUATIONS} greedy | paper (Table 1) | of paper |',
+           '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+  for run in runs:
+    greedy = [r.value for r in run.rows if r.policy == 'greedy']
+    episodes = max((r.episodes for r in run.rows), default=0)
+    mean = last_greedy_mean(run.rows)
+    paper = PAPER_SCORES.get(run.task)
+    cells = [
+        run.name, run.task or '?', str(episodes),
+        f'{greedy[-1]:.1f}' if greedy else '-',
+        f'{mean:.1f}' if mean is not None else '-',
+        str(paper) if paper else '-',
+        f'{mean / paper:.0%}' if paper and mean is not None else '-']
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines)
+
+
+def _pyplot():
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    raise ImportError(
+        'Drawing learning curves needs matplotlib: pip install '
+        "'planet_tf[plot]'.") from e
+  matplotlib.use('Agg')  # Files only; no display is needed or wanted.
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  return plt
+
+
 def plot(rows: List[Row], output: str, title: str = '',
-         size=(640, 400), max_return: float = 1000.0) -> None:
-  """Draws returns against episodes, one colour per policy, to a PNG `output`.
+         max_return: float = 1000.0) -> None:
+  """Draws one run's returns against episodes, one colour per policy, to a PNG.
 
   Args:
     rows: from `read_returns`.
     output: path of the PNG (its directory is created).
-    title: drawn above the axes.
-    size: `(width, height)` in pixels.
+    title: the figure's title.
     max_return: top of the y axis (1000 is the DeepMind Control maximum); raised
       to the largest return if that is higher.
 
@@ -76,41 +156,69 @@ def plot(rows: List[Row], output: str, title: str = '',
   """
   if not rows:
     raise ValueError('No returns to plot.')
-  width, height = size
-  margin = 55
-  x_max = max(max(r.episodes for r in rows), 1)
-  y_max = max(max_return, max(r.value for r in rows))
-  y_min = min(0.0, min(r.value for r in rows))
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
+  for policy, (label, colour) in POLICIES.items():
+    points = [(r.episodes, r.value) for r in rows if r.policy == policy]
+    if points:
+      x, y = zip(*points)
+      ax.plot(x, y, color=colour, label=label, marker='.',
+              linestyle='none' if policy == 'random' else '-',
+              linewidth=1.0 if policy == 'collect' else 1.8)
+  _finish(plt, fig, ax, output, title,
+          max(max_return, max(r.value for r in rows)))
 
-  def point(x, y):
-    return (margin + (width - 2 * margin) * x / x_max,
-            height - margin - (height - 2 * margin) * (y - y_min) / (y_max - y_min))
 
-  image = Image.new('RGB', size, 'white')
-  draw = ImageDraw.Draw(image)
-  draw.rectangle([margin, margin, width - margin, height - margin],
-                 outline='black')
-  step = 10 ** max(len(str(int(y_max - y_min))) - 1, 0)
-  for y in range(int(y_min // step * step), int(y_max) + 1, step):
-    if y < y_min:
-      continue
-    draw.line([point(0, y), point(x_max, y)], fill=(220, 220, 220))
-    draw.text((5, point(0, y)[1] - 6), str(y), fill='black')
-  x_step = max(10, (x_max // 8) // 10 * 10)
-  for x in range(0, x_max + 1, x_step):
-    draw.text((point(x, 0)[0] - 6, height - margin + 5), str(x), fill='black')
-  draw.text((width // 2 - 30, height - 20), 'episodes', fill='black')
-  draw.text((margin, 15), title, fill='black')
-  for i, (policy, (label, color)) in enumerate(POLICIES.items()):
-    points = [point(r.episodes, r.value) for r in rows if r.policy == policy]
-    if len(points) > 1 and policy != 'random':
-      draw.line(points, fill=color, width=2)
-    for x, y in points:
-      draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=color)
-    top = margin + 10 + 15 * i
-    draw.rectangle([width - margin - 170, top, width - margin - 162, top + 8],
-                   fill=color)
-    draw.text((width - margin - 155, top - 2), label, fill='black')
+def plot_runs(runs: Sequence[Run], output: str, title: str = '',
+              max_return: float = 1000.0) -> None:
+  """Draws several runs' greedy returns in one figure, with the paper's scores.
+
+  Each run is one colour: its greedy evaluations as a line and its exploring
+  episodes as faint dots; each task with a Table 1 score gets a dashed
+  horizontal line of that run's colour.
+
+  Raises:
+    ValueError: if no run has any row.
+  """
+  if not any(run.rows for run in runs):
+    raise ValueError('No returns to plot.')
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(8, 4.8), dpi=100)
+  colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+  drawn_paper = set()
+  top = max_return
+  for i, run in enumerate(runs):
+    colour = colours[i % len(colours)]
+    collect = [(r.episodes, r.value) for r in run.rows
+               if r.policy in ('collect', 'random')]
+    greedy = [(r.episodes, r.value) for r in run.rows if r.policy == 'greedy']
+    if collect:
+      x, y = zip(*collect)
+      ax.plot(x, y, color=colour, marker='.', linestyle='none', alpha=0.25)
+    if greedy:
+      x, y = zip(*greedy)
+      label = run.name if run.task is None else f'{run.name} ({run.task})'
+      ax.plot(x, y, color=colour, marker='.', linewidth=1.8, label=label)
+    paper = PAPER_SCORES.get(run.task)
+    if paper is not None and run.task not in drawn_paper:
+      drawn_paper.add(run.task)
+      ax.axhline(paper, color=colour, linestyle='--', linewidth=1.0,
+                 label=f'PlaNet paper, {run.task}: {paper}')
+    top = max([top] + [r.value for r in run.rows])
+  _finish(plt, fig, ax, output, title, top)
+
+
+def _finish(plt, fig, ax, output, title, top):
+  ax.set_xlabel('episodes')
+  ax.set_ylabel('return')
+  ax.set_ylim(min(0.0, ax.get_ylim()[0]), top * 1.02)
+  ax.set_xlim(left=0)
+  ax.grid(True, alpha=0.3)
+  if title:
+    ax.set_title(title)
+  ax.legend(loc='best', fontsize='small')
+  fig.tight_layout()
   if os.path.dirname(output):
     os.makedirs(os.path.dirname(output), exist_ok=True)
-  image.save(output)
+  fig.savefig(output)
+  plt.close(fig)
