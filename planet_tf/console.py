@@ -47,11 +47,14 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def set_defaults():
-  """Sets `ENV_DEFAULTS` the user left unset, absl's log handler, and imports
-  gym without its notice.
+  """Before TensorFlow loads: `ENV_DEFAULTS`, absl's log handler, a quiet gym.
 
-  Takes effect only before TensorFlow (and TF-Agents) is first imported.
+  Sets the `ENV_DEFAULTS` the user left unset and imports gym without its
+  notice. Does nothing once TensorFlow is imported (then it is too late, and the caller
+  is a library user whose logging this leaves alone).
   """
+  if 'tensorflow' in sys.modules:
+    return
   for name, value in ENV_DEFAULTS.items():
     os.environ.setdefault(name, value)
   # With absl's handler on the root logger before TensorFlow loads, TensorFlow
