@@ -30,6 +30,13 @@ setuptools.setup(
     package_dir={'planet_tf.gin_configs': 'gin_configs'},
     package_data={'planet_tf.gin_configs': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
+    # The same commands as bin/ in a checkout (`planet-train` is `bin/train`).
+    entry_points={'console_scripts': [
+        'planet-train = planet_tf.cli.train:run',
+        'planet-evaluate = planet_tf.cli.evaluate:run',
+        'planet-export = planet_tf.cli.export:run',
+        'planet-plot-returns = planet_tf.cli.plot_returns:run',
+    ]},
     extras_require={
         # Learning-curve figures (bin/plot_returns).
         'plot': PLOT_REQUIRES,

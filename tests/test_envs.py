@@ -96,6 +96,7 @@ def test_full_suite_episode_is_1000_simulator_steps():
   assert time_step.discount == 1.0  # A time limit, not a terminal state.
 
 
+@pytest.mark.slow
 def test_tf_function_driver_runs_a_random_episode_on_a_pixel_env():
   tf_env = envs.load_tf('cartpole_balance', seed=1)
   policy = random_tf_policy.RandomTFPolicy(tf_env.time_step_spec(),
@@ -137,6 +138,7 @@ def _mujoco_gl_in_subprocess(value):
   return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_mujoco_gl_defaults_to_egl_but_respects_the_user():
   assert _mujoco_gl_in_subprocess(None) == 'egl'
   assert _mujoco_gl_in_subprocess('osmesa') == 'osmesa'

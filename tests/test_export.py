@@ -139,6 +139,7 @@ _EPISODE_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_exported_policy_runs_an_episode_without_planet_tf(tmp_path):
   time_step_spec, action_spec = _specs(action_size=1)  # cartpole: one action.
   policy = CemPolicy(time_step_spec, action_spec, small_world_model(1),
@@ -187,6 +188,7 @@ def tiny_run(tmp_path):
     gin.clear_config()
 
 
+@pytest.mark.slow
 def test_bin_export_writes_the_checkpointed_policy(tiny_run):
   root, agent = tiny_run
   env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}

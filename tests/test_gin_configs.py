@@ -16,13 +16,6 @@ TASK_FILES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-  gin.clear_config()
-  yield
-  gin.clear_config()
-
-
 @pytest.mark.parametrize('name', config.available_gin_files())
 def test_every_gin_file_parses(name):
   config.parse_gin([name], finalize=False)

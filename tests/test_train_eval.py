@@ -86,6 +86,7 @@ def run(tmp_path_factory):
           'resumed': resumed, 'first_copy': first_copy}
 
 
+@pytest.mark.slow
 def test_a_run_writes_the_documented_layout(run):
   root = run['root']
   for path in ['operative_config.gin', 'train/checkpoint', 'train/config.gin',
@@ -112,6 +113,7 @@ def test_a_run_writes_the_documented_layout(run):
   assert 'greedy' in policies and 'collect' in policies
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_without_losing_episodes(run):
   root = run['root']
   assert len(run['first']['episodes']) == 4
@@ -127,6 +129,7 @@ def test_a_killed_run_resumes_without_losing_episodes(run):
   assert 'Resuming' in run['resumed'].stderr
 
 
+@pytest.mark.slow
 def test_an_episode_saved_after_the_last_checkpoint_is_kept_with_its_work(
     run, tmp_path):
   # The state a kill leaves between saving an episode and the checkpoint after
@@ -148,6 +151,7 @@ def test_an_episode_saved_after_the_last_checkpoint_is_kept_with_its_work(
   assert greedy[-2:] == ['5', '6']
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_run_changes_nothing(run):
   root = run['root']
   before = _snapshot(os.path.join(root, 'policies'))
@@ -157,6 +161,7 @@ def test_resuming_a_finished_run_changes_nothing(run):
   assert _snapshot(os.path.join(root, 'policies')) == before
 
 
+@pytest.mark.slow
 def test_evaluate_runs_the_newest_export_with_videos(run, tmp_path):
   result = subprocess.run(
       [sys.executable, EVALUATE, f'--policy={run["root"]}', '--num_episodes=2',
@@ -169,6 +174,7 @@ def test_evaluate_runs_the_newest_export_with_videos(run, tmp_path):
   assert sorted(os.listdir(tmp_path)) == ['episode-0.gif', 'episode-1.gif']
 
 
+@pytest.mark.slow
 def test_a_different_config_is_refused_and_the_run_untouched(run):
   before = _snapshot(run['root'])
   result = _train(run['root'], 'RSSM.deter_size = 16')
@@ -178,6 +184,7 @@ def test_a_different_config_is_refused_and_the_run_untouched(run):
   assert _snapshot(run['root']) == before
 
 
+@pytest.mark.slow
 def test_a_corrupt_checkpoint_is_refused_and_the_run_untouched(run, tmp_path):
   root = str(tmp_path / 'run')
   shutil.copytree(run['root'], root)
@@ -195,6 +202,7 @@ def test_a_corrupt_checkpoint_is_refused_and_the_run_untouched(run, tmp_path):
   assert _snapshot(root) == before
 
 
+@pytest.mark.slow
 def test_a_second_process_never_touches_a_live_runs_config(tmp_path):
   # A run has started (config stored, nothing collected yet) and holds the
   # lock; a second bin/train with another config must not rewrite its config.
@@ -212,6 +220,7 @@ def test_a_second_process_never_touches_a_live_runs_config(tmp_path):
     live.close()
 
 
+@pytest.mark.slow
 def test_a_bad_value_is_a_clear_error_not_a_traceback(tmp_path):
   result = _train(str(tmp_path / 'run'), "train_eval.task_name = 'pendulum'")
   assert result.returncode != 0
@@ -226,6 +235,7 @@ def test_a_bad_value_is_a_clear_error_not_a_traceback(tmp_path):
   assert os.listdir(refused) == ['notes.txt']  # Left as it was: no train/.
 
 
+@pytest.mark.slow
 def test_unknown_gin_file_is_a_clear_error(tmp_path):
   result = _train(str(tmp_path / 'run'), gin_file='no_such_task.gin')
   assert result.returncode != 0
@@ -234,6 +244,7 @@ def test_unknown_gin_file_is_a_clear_error(tmp_path):
   assert not os.path.exists(tmp_path / 'run')
 
 
+@pytest.mark.slow
 def test_unknown_gin_binding_is_a_clear_error(tmp_path):
   result = _train(str(tmp_path / 'run'), 'train_eval.num_episodez = 3')
   assert result.returncode != 0
@@ -275,6 +286,7 @@ def test_two_runs_never_share_a_root_dir(tmp_path):
   run_dir.lock(str(tmp_path)).close()
 
 
+@pytest.mark.slow
 def test_bin_train_defaults_the_root_dir_to_runs_and_the_gin_file_name(tmp_path):
   # A file in runs/tiny makes the run refuse to start, which shows the directory
   # it chose without training anything.

@@ -124,6 +124,7 @@ def _fit_reward(rewards_from_actions, steps=150, seed=0):
   return np.mean(mse[-20:])
 
 
+@pytest.mark.slow
 def test_reward_is_fitted_only_with_the_documented_alignment():
   # reward[t] is earned by action[t]; the head at step t predicts reward[t-1],
   # which the belief knows from prev_action[t] = action[t-1].

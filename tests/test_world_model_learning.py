@@ -14,6 +14,7 @@ action-blind model would score the same on both.
 """
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
@@ -52,6 +53,7 @@ def chunk(rng, batch, length):
       discount=tf.ones([batch, length]))
 
 
+@pytest.mark.slow
 def test_open_loop_prediction_beats_copying_the_last_frame_on_a_moving_dot():
   tf.random.set_seed(0)
   rng = np.random.default_rng(0)

@@ -1,0 +1,56 @@
+"""Exports a PlaNet policy from a training run's checkpoint as a SavedModel.
+
+  planet-export --root_dir=runs/cheetah                  # newest checkpoint
+  planet-export --root_dir=runs/cheetah \\
+      --checkpoint=runs/cheetah/train/ckpt-2000 --output=/tmp/cheetah_policy
+
+In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
+`PolicySaver` format) acts without planet_tf: load it with `tf.saved_model.load`
+or `SavedModelPyTFEagerPolicy`. All logic lives in
+`planet_tf.policies.export.export_from_run`.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+
+from planet_tf import cli
+from planet_tf import console
+from planet_tf.policies import export
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  flags.DEFINE_string('root_dir', None, 'Directory of the training run.')
+  flags.DEFINE_string('checkpoint', None, 'Checkpoint path (train/ckpt-N) or '
+                      'directory; the run\'s newest checkpoint by default.')
+  flags.DEFINE_string('output', None, 'SavedModel directory; default '
+                      '<root_dir>/policies/<train step>.')
+  flags.DEFINE_bool('collect', False, 'Export the collect policy (exploration '
+                    'noise) instead of the greedy one.')
+  flags.DEFINE_multi_string('gin_param', [], "Extra gin bindings, e.g. "
+                            "'cem.jit_compile = True'.")
+  flags.mark_flag_as_required('root_dir')
+
+
+def main(argv):
+  console.quiet_logging()
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  try:
+    path = export.export_from_run(FLAGS.root_dir, FLAGS.output,
+                                  FLAGS.checkpoint, FLAGS.collect,
+                                  FLAGS.gin_param)
+  except (FileNotFoundError, ValueError) as e:
+    sys.exit(f'{cli.program_name()}: error: {e}')
+  print(path)
+
+
+def run():
+  cli.run(main, __doc__, define_flags)
+
+
+if __name__ == '__main__':
+  run()

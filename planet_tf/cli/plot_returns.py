@@ -1,0 +1,63 @@
+"""Plots learning curves (episodes vs return) from runs' eval/returns.csv.
+
+  planet-plot-returns --root_dir=runs/cheetah           # runs/cheetah/returns.png
+  planet-plot-returns --root_dir=runs/cheetah --output=curve.png --title=cheetah
+  planet-plot-returns runs/cartpole runs/reacher runs/cheetah \\
+      runs/finger runs/cup runs/walker --output=paper.png   # several runs
+
+In a checkout, `bin/plot_returns` is the same command. One run: its random,
+collect and greedy returns, and the mean and best return per policy. Several
+runs (positional run directories): their greedy curves in one figure with
+PlaNet's Table 1 scores as dashed lines, and a markdown table of the latest
+greedy returns against the paper's. Needs matplotlib (`pip install
+'planet_tf[plot]'`). All logic lives in `planet_tf.learning_curve`.
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+from planet_tf import cli
+from planet_tf import learning_curve
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  flags.DEFINE_string('root_dir', None, 'Directory of one run.')
+  flags.DEFINE_string('output', None, 'PNG path; <root_dir>/returns.png for one '
+                      'run, returns.png in the working directory for several.')
+  flags.DEFINE_string('title', None, 'Plot title; the run directory if unset.')
+
+
+def main(argv):
+  run_dirs = ([FLAGS.root_dir] if FLAGS.root_dir else []) + list(argv[1:])
+  if not run_dirs:
+    raise app.UsageError('Pass --root_dir=RUN or one or more run directories.')
+  try:
+    runs = [learning_curve.load_run(d) for d in run_dirs]
+    if len(runs) == 1:
+      output = FLAGS.output or os.path.join(run_dirs[0], 'returns.png')
+      learning_curve.plot(runs[0].rows, output, FLAGS.title or run_dirs[0])
+    else:
+      output = FLAGS.output or 'returns.png'
+      learning_curve.plot_runs(runs, output, FLAGS.title or '')
+  except (FileNotFoundError, ValueError, ImportError) as e:
+    sys.exit(f'{cli.program_name()}: error: {e}')
+  if len(runs) == 1:
+    for policy, stats in learning_curve.summarize(runs[0].rows).items():
+      print(f'{policy:8s} {stats["count"]:4d} episodes  mean '
+            f'{stats["mean"]:7.1f}  max {stats["max"]:7.1f}  last at episode '
+            f'{stats["last_episode"]}')
+  print(learning_curve.markdown_table(runs))
+  print(f'wrote {output}')
+
+
+def run():
+  cli.run(main, __doc__, define_flags)
+
+
+if __name__ == '__main__':
+  run()

@@ -1,0 +1,92 @@
+"""Trains PlaNet, or resumes the run in --root_dir.
+
+  planet-train --gin_file=cheetah.gin           # the run lives in runs/cheetah
+  planet-train --root_dir=runs/cheetah --gin_file=cheetah.gin
+  planet-train --root_dir=runs/tiny --gin_file=tiny.gin \\
+      --gin_param='train_eval.num_episodes = 10'
+  planet-train --gin_file=cheetah.gin --max_minutes=120  # stop cleanly, resume later
+
+In a checkout, `bin/train` is the same command. A gin file that is not a path is
+looked up in gin_configs/. All logic lives in `planet_tf.train_eval.train_eval`.
+Only progress, results and real warnings are printed; `--verbosity=0` shows
+every Python-side log, `TF_CPP_MIN_LOG_LEVEL=0` TensorFlow's C++ logs.
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from planet_tf import cli
+from planet_tf import config
+from planet_tf import console
+from planet_tf import run_dir
+from planet_tf import train_eval
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  flags.DEFINE_string('root_dir', None, 'Directory of the run (resumed if '
+                      'present); runs/<name of the last --gin_file> if unset.')
+  flags.DEFINE_multi_string('gin_file', [], 'Gin files: paths or names under '
+                            'gin_configs/, e.g. cheetah.gin.')
+  flags.DEFINE_multi_string('gin_param', [], "Gin bindings, e.g. "
+                            "'train_eval.num_episodes = 100'.")
+  flags.DEFINE_float('max_minutes', None, 'Stop cleanly (checkpoint, export) '
+                     'after this many minutes of wall-clock; the same command '
+                     'resumes. Same as train_eval.max_minutes.')
+
+
+def default_root_dir(gin_files):
+  """`runs/<name>` for the last gin file `<name>.gin`."""
+  if not gin_files:
+    raise app.UsageError('Pass --gin_file (e.g. --gin_file=cheetah.gin) and, '
+                         'optionally, --root_dir.')
+  name = os.path.basename(gin_files[-1])
+  return os.path.join('runs', name[:-4] if name.endswith('.gin') else name)
+
+
+def summary_line(root_dir, summary):
+  """One line for the end of a run: counts, last evaluation, where it lives."""
+  line = (f'{summary["episodes"]} episodes, {summary["env_steps"]} env steps, '
+          f'{summary["train_steps"]} updates')
+  if summary['eval_returns']:
+    episode, value = summary['eval_returns'][-1]
+    line += f', evaluation return {value:.1f} after {episode} episodes'
+  if summary['out_of_time']:
+    line += ' (out of time: run the same command to resume)'
+  return f'{line}; run directory {os.path.abspath(root_dir)}'
+
+
+def main(argv):
+  console.quiet_logging()
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
+  try:
+    bindings = list(FLAGS.gin_param)
+    if FLAGS.max_minutes is not None:
+      bindings.append(f'train_eval.max_minutes = {FLAGS.max_minutes!r}')
+    config.parse_gin(FLAGS.gin_file, bindings)
+  except (FileNotFoundError, ValueError) as e:
+    sys.exit(f'{cli.program_name()}: error: {e}')
+  try:
+    logging.info('Run directory: %s', os.path.abspath(root_dir))
+    summary = train_eval.train_eval(root_dir)
+  except (FileExistsError, ValueError, run_dir.CheckpointError,
+          run_dir.RunLockedError) as e:
+    # Bad input (a task, a size, a stored run that differs, a corrupt file):
+    # the message names the problem; a traceback would only hide it.
+    sys.exit(f'{cli.program_name()}: error: {e}')
+  print(summary_line(root_dir, summary), flush=True)
+
+
+def run():
+  cli.run(main, __doc__, define_flags)
+
+
+if __name__ == '__main__':
+  run()
