@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_gpu_check_smoke_mode_writes_timings_run_and_curve(tmp_path):
   out = tmp_path / 'check'
   env = dict(os.environ, OUT=str(out), PYTHON=sys.executable,

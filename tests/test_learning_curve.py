@@ -55,6 +55,7 @@ def test_a_file_that_is_not_a_returns_csv_is_named(tmp_path):
     learning_curve.read_returns(str(path))
 
 
+@pytest.mark.slow
 def test_bin_plot_returns(tmp_path):
   _write_run(tmp_path)
   result = subprocess.run(
@@ -113,6 +114,7 @@ def test_plot_runs_draws_each_run_and_the_paper_line(tmp_path):
   assert (31, 119, 180) in colours and (255, 127, 14) in colours
 
 
+@pytest.mark.slow
 def test_bin_plot_returns_several_runs(tmp_path):
   _write_fake_run(tmp_path / 'a', 'cheetah_run', [100, 200, 300])
   _write_fake_run(tmp_path / 'b', 'finger_spin', [400])

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
            TF_CPP_MIN_LOG_LEVEL='2')
@@ -18,6 +20,7 @@ def _train(root_dir, *flags):
       env=ENV, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.slow
 def test_a_spent_budget_stops_cleanly_and_the_same_command_resumes(tmp_path):
   root = str(tmp_path / 'run')
   # A budget spent during the seed episodes: the loop stops before its first
@@ -38,6 +41,7 @@ def test_a_spent_budget_stops_cleanly_and_the_same_command_resumes(tmp_path):
   assert episodes == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_a_budget_must_be_positive(tmp_path):
   result = _train(str(tmp_path / 'run'), '--max_minutes=0')
   assert result.returncode != 0
