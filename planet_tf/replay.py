@@ -88,7 +88,7 @@ class EpisodeReplay:
       raise ValueError(
           f'recent_fraction must be in [0, 1], got {recent_fraction}.')
     self._recent_fraction = float(recent_fraction)
-    data_spec = _without_policy_info(data_spec)
+    data_spec = without_policy_info(data_spec)
     self._data_spec = data_spec
     self._flat_specs = tf.nest.flatten(data_spec)
     self._capacity = int(capacity_steps)
@@ -131,7 +131,7 @@ class EpisodeReplay:
 
   def __call__(self, trajectory):
     """Adds one step; the observer entry point. Returns a no-op in graph mode."""
-    flat = tf.nest.flatten(_without_policy_info(trajectory))
+    flat = tf.nest.flatten(without_policy_info(trajectory))
     if any(tf.is_tensor(x) for x in flat):
       if not tf.executing_eagerly():
         return tf.numpy_function(self._add_flat, flat, tf.int64,
@@ -296,8 +296,12 @@ class EpisodeReplay:
     return dataset.prefetch(prefetch)
 
 
-def _without_policy_info(trajectory):
-  """Drops `policy_info`: the model never reads it, and seed episodes have none."""
+def without_policy_info(trajectory):
+  """A `Trajectory` (of specs, arrays or tensors) with `policy_info=()`.
+
+  The one way to drop it: the model never reads it, and seed episodes have none.
+  Anything but a `Trajectory` is returned as is.
+  """
   if hasattr(trajectory, 'policy_info'):
     return trajectory._replace(policy_info=())
   return trajectory
