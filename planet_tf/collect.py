@@ -9,6 +9,8 @@ simple; `MetricsObserver` updates TF-Agents step metrics in one traced call.
 import numpy as np
 import tensorflow as tf
 from tf_agents.drivers import dynamic_episode_driver
+from tf_agents.eval import metric_utils
+from tf_agents.metrics import tf_metrics
 from tf_agents.policies import random_tf_policy
 from tf_agents.policies import tf_policy
 from tf_agents.utils import common
@@ -66,6 +68,34 @@ class MetricsObserver:
   def tracing_count(self):
     """How many times the update was traced (1 in a run)."""
     return self._update.experimental_get_tracing_count()
+
+
+class TrainMetrics:
+  """TF-Agents metrics of the collected episodes, checkpointed with the agent.
+
+  `observer` updates them all from a driver; `group` is what a checkpoint saves.
+  """
+
+  def __init__(self):
+    self.number_of_episodes = tf_metrics.NumberOfEpisodes()
+    self.environment_steps = tf_metrics.EnvironmentSteps()
+    self.step_metrics = [self.number_of_episodes, self.environment_steps]
+    self.metrics = self.step_metrics + [
+        tf_metrics.AverageReturnMetric(buffer_size=10),
+        tf_metrics.AverageEpisodeLengthMetric(buffer_size=10)]
+    self.last_return = tf_metrics.AverageReturnMetric(name='LastReturn',
+                                                      buffer_size=1)
+    self.group = metric_utils.MetricsGroup(self.metrics + [self.last_return],
+                                           'train_metrics')
+    self.observer = MetricsObserver(self.metrics + [self.last_return])
+
+  @property
+  def episodes(self):
+    return int(self.number_of_episodes.result())
+
+  @property
+  def env_steps(self):
+    return int(self.environment_steps.result())
 
 
 class _EpisodeReturns:

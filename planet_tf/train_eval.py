@@ -18,8 +18,6 @@ from absl import logging
 import gin
 import numpy as np
 import tensorflow as tf
-from tf_agents.eval import metric_utils
-from tf_agents.metrics import tf_metrics
 
 from planet_tf import collect
 from planet_tf import envs
@@ -164,14 +162,14 @@ def run(root_dir, settings: Settings):
     agent.initialize()
     replay = replay_lib.EpisodeReplay(
         agent.collect_data_spec, directory=paths.episodes_dir, seed=seed)
-    metrics = _TrainMetrics()
+    metrics = collect.TrainMetrics()
     checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=agent,
                                        metrics=metrics.group)
     restored = checkpoint.restore()
     if resumed:
       logging.info('Resuming %s from %s with %d stored episodes.', root_dir,
                    restored or 'no checkpoint', replay.total_episodes)
-    work_missed = metrics.count_unsaved_episodes(replay, paths.episodes_dir)
+    work_missed = _count_unsaved_episodes(metrics, replay, paths.episodes_dir)
     loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, eval_env)
     observers = [replay, metrics.observer]
     collect_driver = collect.episode_driver(tf_env, agent.collect_policy,
@@ -238,51 +236,27 @@ def _open_run_dir(paths, settings, cleanup):
   return resumed
 
 
-class _TrainMetrics:
-  """TF-Agents metrics of the collected episodes, checkpointed with the agent."""
+def _count_unsaved_episodes(metrics, replay, episodes_dir):
+  """Counts episodes stored after the last checkpoint (the run was killed).
 
-  def __init__(self):
-    self.number_of_episodes = tf_metrics.NumberOfEpisodes()
-    self.environment_steps = tf_metrics.EnvironmentSteps()
-    self.step_metrics = [self.number_of_episodes, self.environment_steps]
-    self.metrics = self.step_metrics + [
-        tf_metrics.AverageReturnMetric(buffer_size=10),
-        tf_metrics.AverageEpisodeLengthMetric(buffer_size=10)]
-    self.last_return = tf_metrics.AverageReturnMetric(name='LastReturn',
-                                                      buffer_size=1)
-    self.group = metric_utils.MetricsGroup(self.metrics + [self.last_return],
-                                           'train_metrics')
-    self.observer = collect.MetricsObserver(self.metrics + [self.last_return])
-
-  @property
-  def episodes(self):
-    return int(self.number_of_episodes.result())
-
-  @property
-  def env_steps(self):
-    return int(self.environment_steps.result())
-
-  def count_unsaved_episodes(self, replay, episodes_dir):
-    """Counts episodes stored after the last checkpoint (the run was killed).
-
-    Returns:
-      True if there were any: the work due after the newest is still to do.
-    """
-    stored, counted = replay.total_episodes, self.episodes
-    if stored > counted:
-      logging.warning(
-          '%d episode(s) were collected after the last checkpoint; keeping '
-          'them and counting them.', stored - counted)
-      lengths = replay.episode_lengths()[counted - stored:]
-      self.number_of_episodes.number_episodes.assign(stored)
-      self.environment_steps.environment_steps.assign_add(
-          sum(max(n - 1, 0) for n in lengths))
-      return True
-    if stored < counted:
-      logging.warning(
-          'The checkpoint counts %d episodes but only %d are stored in %s; '
-          'continuing with what is stored.', counted, stored, episodes_dir)
-    return False
+  Returns:
+    True if there were any: the work due after the newest is still to do.
+  """
+  stored, counted = replay.total_episodes, metrics.episodes
+  if stored > counted:
+    logging.warning(
+        '%d episode(s) were collected after the last checkpoint; keeping '
+        'them and counting them.', stored - counted)
+    lengths = replay.episode_lengths()[counted - stored:]
+    metrics.number_of_episodes.number_episodes.assign(stored)
+    metrics.environment_steps.environment_steps.assign_add(
+        sum(max(n - 1, 0) for n in lengths))
+    return True
+  if stored < counted:
+    logging.warning(
+        'The checkpoint counts %d episodes but only %d are stored in %s; '
+        'continuing with what is stored.', counted, stored, episodes_dir)
+  return False
 
 
 class _Loop:

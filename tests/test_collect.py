@@ -3,7 +3,6 @@
 from absl import logging
 import numpy as np
 import tensorflow as tf
-from tf_agents.metrics import tf_metrics
 from tf_agents.policies import random_tf_policy
 from tf_agents.specs import tensor_spec
 
@@ -43,11 +42,8 @@ def test_metrics_are_traced_once_for_random_and_policy_episodes(monkeypatch):
                       lambda msg, *args, **kwargs: warnings.append(msg % args))
   tf_env = envs.load_tf('cartpole_balance', episode_length=40, seed=0)
   try:
-    metrics = [tf_metrics.NumberOfEpisodes(), tf_metrics.EnvironmentSteps(),
-               tf_metrics.AverageReturnMetric(),
-               tf_metrics.AverageEpisodeLengthMetric(),
-               tf_metrics.AverageReturnMetric(name='LastReturn', buffer_size=1)]
-    observer = collect.MetricsObserver(metrics)
+    metrics = collect.TrainMetrics()  # The five metrics of train_eval.
+    observer = metrics.observer
     collect.collect_random_episodes(tf_env, [observer], 2)
     # A policy with policy_info, as the planner's: the same trace serves it.
     policy = random_tf_policy.RandomTFPolicy(
@@ -57,5 +53,5 @@ def test_metrics_are_traced_once_for_random_and_policy_episodes(monkeypatch):
   finally:
     tf_env.close()
   assert observer.tracing_count == 1
-  assert int(metrics[0].result()) == 3 and int(metrics[1].result()) == 15
+  assert metrics.episodes == 3 and metrics.env_steps == 15
   assert not [w for w in warnings if 'retracing' in w]
