@@ -1,10 +1,14 @@
 """Finding and parsing gin files: `--gin_file=cheetah.gin` resolves under gin_configs/."""
 
+import importlib
 import importlib.util
 import logging
 import os
+import pkgutil
 
 import gin
+
+import planet_tf
 
 
 def gin_config_dir():
@@ -50,9 +54,10 @@ def resolve_gin_file(name):
 
 
 def import_configurables():
-  """Imports every planet_tf module so that all gin configurables are registered."""
-  import pkgutil  # pylint: disable=g-import-not-at-top
-  import planet_tf  # pylint: disable=g-import-not-at-top
+  """Imports every planet_tf module so that all gin configurables are registered.
+
+  Only for gin's registry: no planet_tf module imports another through this.
+  """
   for module in pkgutil.walk_packages(planet_tf.__path__, 'planet_tf.'):
     if module.name != 'planet_tf.gin_configs':
       importlib.import_module(module.name)

@@ -4,15 +4,16 @@ Used by the training loop (the greedy `CemPolicy`) and by `bin/evaluate` (an
 exported SavedModel, which acts without planet_tf).
 """
 
-import ast
-import glob
-import inspect
 import os
 from typing import List, NamedTuple, Optional
 
 import numpy as np
 from tf_agents.drivers import py_driver
 from tf_agents.policies import py_tf_eager_policy
+
+from planet_tf import envs
+from planet_tf import run_dir as run_dir_lib
+from planet_tf import summaries
 
 
 class Episode(NamedTuple):
@@ -79,80 +80,10 @@ def run_episodes(env, policy, num_episodes, record_frames=False):
   return recorder.episodes
 
 
-def find_policy_dir(path):
-  """Resolves a SavedModel policy directory from a SavedModel or a run directory.
-
-  Args:
-    path: a directory holding `saved_model.pb`, or a run's `root_dir`, whose
-      newest export under `policies/<step>/` is taken.
-
-  Returns:
-    The SavedModel directory.
-
-  Raises:
-    FileNotFoundError: if `path` is neither, naming what was looked for.
-  """
-  if os.path.isfile(os.path.join(path, 'saved_model.pb')):
-    return path
-  exports = [os.path.dirname(p) for p in
-             glob.glob(os.path.join(path, 'policies', '*', 'saved_model.pb'))]
-  exports = [d for d in exports if os.path.basename(d).isdigit()]
-  if not exports:
-    raise FileNotFoundError(
-        f'{path} is neither a SavedModel directory (no saved_model.pb) nor a run '
-        'directory with an exported policy under policies/<step>/.')
-  return max(exports, key=lambda d: int(os.path.basename(d)))
-
-
-def find_run_dir(policy_dir):
-  """Returns the run directory of an export (`<root>/policies/<step>`), or None.
-
-  A run directory is recognised by its `operative_config.gin`.
-  """
-  for candidate in (policy_dir, os.path.dirname(os.path.dirname(policy_dir))):
-    if os.path.isfile(os.path.join(candidate, 'operative_config.gin')):
-      return candidate
-  return None
-
-
 def load_saved_policy(policy_dir):
   """Loads an exported policy as a `PyPolicy` (no planet_tf code involved)."""
   return py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       policy_dir, load_specs_from_pbtxt=True, use_tf_function=True)
-
-
-def task_of_run(run_dir):
-  """The task name a run was trained on, from its stored configuration, or None."""
-  # Imported here: evaluating a SavedModel needs no training code otherwise.
-  from planet_tf import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
-  value = run_dir_lib.stored_binding(run_dir, 'train_eval.task_name')
-  operative = os.path.join(run_dir, run_dir_lib.OPERATIVE_CONFIG_FILE)
-  if value is None and os.path.isfile(operative):
-    with open(operative) as f:
-      value = run_dir_lib.parse_bindings(f.read()).get('train_eval.task_name')
-  return None if value is None else ast.literal_eval(value)
-
-
-def env_settings_of_run(run_dir):
-  """`planet_tf.envs.load` arguments of a run, from its `operative_config.gin`.
-
-  Returns:
-    dict, e.g. `{'action_repeat': 8, 'image_size': 64, 'episode_length': None}`.
-  """
-  from planet_tf import envs  # pylint: disable=g-import-not-at-top
-  from planet_tf import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
-  path = os.path.join(run_dir, run_dir_lib.OPERATIVE_CONFIG_FILE)
-  if not os.path.isfile(path):
-    return {}
-  with open(path) as f:
-    bindings = run_dir_lib.parse_bindings(f.read())
-  names = set(inspect.signature(envs.load).parameters) - {'task_name', 'seed'}
-  settings = {}
-  for key, value in bindings.items():
-    selector, _, name = key.rpartition('.')
-    if (selector == 'load' or selector.endswith('envs.load')) and name in names:
-      settings[name] = ast.literal_eval(value)
-  return settings
 
 
 def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
@@ -176,14 +107,12 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
     FileNotFoundError: if `path` holds no exported policy.
     ValueError: if the task cannot be determined (pass `task_name`).
   """
-  from planet_tf import envs  # pylint: disable=g-import-not-at-top
-  from planet_tf import summaries  # pylint: disable=g-import-not-at-top
-  policy_dir = find_policy_dir(path)
-  run_dir = find_run_dir(policy_dir)
+  policy_dir = run_dir_lib.find_policy_dir(path)
+  run_dir = run_dir_lib.find_run_dir(policy_dir)
   env_kwargs = {}
   if run_dir is not None:
-    env_kwargs = env_settings_of_run(run_dir)
-    task_name = task_name or task_of_run(run_dir)
+    env_kwargs = run_dir_lib.env_settings_of_run(run_dir)
+    task_name = task_name or run_dir_lib.task_of_run(run_dir)
   if task_name is None:
     raise ValueError(
         f'Cannot tell the task of {policy_dir}: it is not inside a run directory '

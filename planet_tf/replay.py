@@ -1,27 +1,6 @@
 """Episode replay: `[B, L]` training chunks that never span two episodes.
 
-Why our own store rather than TF-Agents' buffers or Reverb. Measured with
-`benchmarks/replay_sampling.py` on the 2-core CPU machine, nothing else running
-(B=50, L=50, 64x64x3 uint8, 20 episodes of 251 steps; Reverb is dm-reverb 0.14.0,
-tf-agents' `reverb` extra, in-process server, through TF-Agents'
-`ReverbAddTrajectoryObserver(sequence_length=50)` and `ReverbReplayBuffer`):
-
-| store | one `[50, 50]` batch | chunks that cross episodes (measured) | memory per stored step | persists episodes |
-| --- | --- | --- | --- | --- |
-| `EpisodeReplay.sample` (numpy) | 3 ms | 0% | 12.4 KB, grows with data | yes, one file each |
-| `EpisodeReplay.as_dataset` (prefetched) | 21 ms | 0% | (same store) | yes |
-| TF-Agents `EpisodicReplayBuffer` | 24 ms | 0% | (not measured) | only as a whole TF checkpoint |
-| TF-Agents `TFUniformReplayBuffer` | 9 ms | 16% (4 episodes of 251 steps) | 12.3 KB, preallocated | only as a whole TF checkpoint |
-| Reverb `ReverbReplayBuffer` | 18-25 ms | 0% | 21 KB (random pixels) | only through Reverb checkpoints |
-
-Sampling speed does not decide it: all are far below one model update (seconds).
-What decides it: a uniform buffer preallocates its capacity (~11.5 GiB for 1M
-pixel steps) and mixes episodes; TF-Agents' buffers live in TF variables, so
-saving them means re-writing the whole store in every checkpoint, while a run here
-must resume with every episode it collected; the episodic buffer needs episode
-ids threaded through the driver; Reverb keeps episodes apart too, but is an extra
-dependency with its own server and checkpoint format, and held 1.7x the bytes per
-step of our arrays on (incompressible) random pixels.
+Why our own store rather than TF-Agents' buffers or Reverb: docs/replay.md.
 
 `EpisodeReplay` keeps each finished episode as contiguous numpy arrays, grows as
 data arrives (12,328 bytes per 64x64x3 step with a 6-d action: 11.5 GiB per 1M pixel
@@ -38,16 +17,13 @@ import threading
 import gin
 import numpy as np
 import tensorflow as tf
-from tf_agents.drivers import py_driver
-from tf_agents.policies import random_py_policy
 from tf_agents.trajectories import time_step as ts
+
+from planet_tf import files
 
 # The stored episodes of a run: `episode-<number>-<length>.npz`.
 FILE_PATTERN = 'episode-*.npz'
 _FILE_NAME = re.compile(r'^episode-(\d+)-\d+\.npz$')
-# An episode is written to this hidden name first, then renamed: a run killed
-# while writing leaves no half-written `episode-*.npz` behind.
-_TMP_PREFIX = '.tmp-'
 
 
 @gin.configurable
@@ -88,7 +64,7 @@ class EpisodeReplay:
       raise ValueError(
           f'recent_fraction must be in [0, 1], got {recent_fraction}.')
     self._recent_fraction = float(recent_fraction)
-    data_spec = _without_policy_info(data_spec)
+    data_spec = without_policy_info(data_spec)
     self._data_spec = data_spec
     self._flat_specs = tf.nest.flatten(data_spec)
     self._capacity = int(capacity_steps)
@@ -131,7 +107,7 @@ class EpisodeReplay:
 
   def __call__(self, trajectory):
     """Adds one step; the observer entry point. Returns a no-op in graph mode."""
-    flat = tf.nest.flatten(_without_policy_info(trajectory))
+    flat = tf.nest.flatten(without_policy_info(trajectory))
     if any(tf.is_tensor(x) for x in flat):
       if not tf.executing_eagerly():
         return tf.numpy_function(self._add_flat, flat, tf.int64,
@@ -195,16 +171,16 @@ class EpisodeReplay:
           f'Episode file number {number} already exists in {self._directory}; '
           'refusing to overwrite a stored episode (was a file added while this '
           'run was going on?).')
-    tmp = os.path.join(self._directory, _TMP_PREFIX + base)
-    np.savez_compressed(tmp, **{f'f{i}': x for i, x in enumerate(episode)})
-    os.replace(tmp, name)
+    files.atomic_write(name, lambda f: np.savez_compressed(
+        f, **{f'f{i}': x for i, x in enumerate(episode)}))
 
   def _load(self, directory):
     # Left by a run killed while writing: incomplete, never renamed.
-    for stale in glob.glob(os.path.join(directory, _TMP_PREFIX + FILE_PATTERN)):
+    for stale in glob.glob(os.path.join(directory,
+                                        files.TMP_PREFIX + '*' + FILE_PATTERN)):
       os.remove(stale)
-    files = sorted(glob.glob(os.path.join(directory, FILE_PATTERN)))
-    for path in files:
+    paths = sorted(glob.glob(os.path.join(directory, FILE_PATTERN)))
+    for path in paths:
       match = _FILE_NAME.match(os.path.basename(path))
       if match:
         self._next_number = max(self._next_number, int(match.group(1)) + 1)
@@ -296,37 +272,12 @@ class EpisodeReplay:
     return dataset.prefetch(prefetch)
 
 
-def _without_policy_info(trajectory):
-  """Drops `policy_info`: the model never reads it, and seed episodes have none."""
+def without_policy_info(trajectory):
+  """A `Trajectory` (of specs, arrays or tensors) with `policy_info=()`.
+
+  The one way to drop it: the model never reads it, and seed episodes have none.
+  Anything but a `Trajectory` is returned as is.
+  """
   if hasattr(trajectory, 'policy_info'):
     return trajectory._replace(policy_info=())
   return trajectory
-
-
-def collect_random_episodes(env, replay, num_episodes, seed=None):
-  """Runs a uniform random policy for `num_episodes` episodes into `replay`.
-
-  Args:
-    env: an unbatched TF-Agents `PyEnvironment`.
-    replay: an `EpisodeReplay` (or any observer).
-    num_episodes: episodes to collect.
-    seed: seed of the random actions.
-
-  Returns:
-    The list of undiscounted episode returns.
-  """
-  policy = random_py_policy.RandomPyPolicy(
-      env.time_step_spec(), env.action_spec(), seed=seed)
-  returns = []
-  totals = {'return': 0.0}
-
-  def _track(traj):
-    totals['return'] += float(np.sum(traj.reward)) if not traj.is_boundary() else 0
-    if traj.is_last():
-      returns.append(totals['return'])
-      totals['return'] = 0.0
-
-  driver = py_driver.PyDriver(env, policy, observers=[replay, _track],
-                              max_episodes=num_episodes)
-  driver.run(env.reset())
-  return returns

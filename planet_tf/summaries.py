@@ -5,13 +5,12 @@ in the images dashboard (the image plugin displays any encoded image) and to dis
 `.gif` files, written atomically.
 """
 
-import os
-import time
-
 import imageio.v3 as iio
 import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.image import metadata as image_metadata
+
+from planet_tf import files
 
 
 def scalars(values, step, prefix=''):
@@ -52,11 +51,7 @@ def video(name, frames, step, fps=10):
 
 def write_gif(path, frames, fps=10):
   """Writes uint8 `frames [T, H, W, C]` to `path` atomically (no partial files)."""
-  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
-  tmp = f'{path}.tmp-{os.getpid()}'
-  with open(tmp, 'wb') as f:
-    f.write(encode_gif(frames, fps))
-  os.replace(tmp, path)
+  files.atomic_write(path, encode_gif(frames, fps))
 
 
 def prediction_video(truth, model):
@@ -101,24 +96,6 @@ def open_loop_prediction(world_model, experience, context=5):
   shift = 8 - world_model.bit_depth
   truth = (truth >> shift) << shift
   return prediction_video(truth, frames.numpy())
-
-
-class Rate:
-  """Counts events per second of wall time between calls to `rate`."""
-
-  def __init__(self):
-    self._time = time.time()
-    self._count = 0
-
-  def add(self, count=1):
-    self._count += count
-
-  def rate(self):
-    """Returns events per second since the last call, and resets."""
-    now = time.time()
-    rate = self._count / max(now - self._time, 1e-9)
-    self._time, self._count = now, 0
-    return rate
 
 
 def progress_line(episode, num_episodes, env_steps, last_return, loss,

@@ -194,6 +194,19 @@ def test_distribution_is_deterministic_over_the_planned_action():
   np.testing.assert_allclose(step.action.mode(), action, atol=1e-6)
 
 
+def test_acting_draws_only_from_the_policys_generator():
+  policy = _policy()
+  time_step = _time_step([ts.StepType.FIRST] * 2)
+  state = policy.get_initial_state(2)
+
+  def act(global_seed):
+    tf.random.set_seed(global_seed)
+    policy.generator.reset_from_seed(5)
+    return policy.action(time_step, state)
+
+  _assert_nest_close(act(1)[:2], act(2)[:2], atol=0)
+
+
 def _batched_tf_env(batch=2, length=4):
   envs = [FakePixelEnv(length, seed=i) for i in range(batch)]
   return tf_py_environment.TFPyEnvironment(

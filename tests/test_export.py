@@ -18,6 +18,7 @@ from planet_tf.planning import cem
 from planet_tf.policies import CemPolicy
 from planet_tf.policies import CollectCemPolicy
 from planet_tf.policies import export_policy
+from planet_tf.policies import saver
 
 IMAGE = (64, 64, 3)
 SMALL_CEM = functools.partial(cem, horizon=3, iterations=2, candidates=50,
@@ -233,6 +234,5 @@ def test_export_replaces_an_existing_directory_atomically(tmp_path):
   # Only the stale directory of the crashed export is left beside it; a run
   # removes those when it starts.
   assert sorted(os.listdir(tmp_path)) == ['.tmp-export-policy-999', 'policy']
-  from planet_tf.policies import export as export_lib
-  export_lib.remove_stale_exports(str(tmp_path))
+  saver.remove_stale_exports(str(tmp_path))
   assert sorted(os.listdir(tmp_path)) == ['policy']

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
+from planet_tf import models
 from planet_tf.models import DeterministicRNN
 from planet_tf.models import LatentState
 from planet_tf.models import RSSM
@@ -140,3 +141,27 @@ def test_previous_actions_are_shifted_and_zero_at_resets():
   targets, mask = sequence.previous_rewards(actions[..., 0], step_types)
   np.testing.assert_array_equal(targets, [[0, 1, 2, 3, 4, 5]])
   np.testing.assert_array_equal(mask, [[0, 1, 1, 0, 1, 1]])
+
+
+def test_steps_draw_only_from_the_random_source_they_are_given(model):
+  dynamics, s, _ = model
+  embeddings, actions = _inputs()
+  state = dynamics.initial_state(B)
+
+  def draw(global_seed):
+    tf.random.set_seed(global_seed)
+    generator = tf.random.Generator.from_seed(7)
+    posterior, prior = dynamics.observe_step(state, actions[:, 0],
+                                             embeddings[:, 0], generator)
+    imagined = dynamics.imagine_step(posterior, actions[:, 1], generator)
+    return [x.numpy() for x in (posterior.stoch, prior.stoch, imagined.stoch)]
+
+  # The global seed does not matter; the generator's state does.
+  for first, second in zip(draw(1), draw(2)):
+    np.testing.assert_array_equal(first, second)
+  posteriors, _ = dynamics.observe(embeddings, actions, sample=models.mean_sample)
+  np.testing.assert_array_equal(posteriors.stoch, posteriors.mean)
+  if s:
+    sampled, _ = dynamics.observe(embeddings, actions,
+                                  sample=tf.random.Generator.from_seed(0))
+    assert not np.allclose(sampled.stoch, sampled.mean)

@@ -90,15 +90,29 @@ def test_decoder_first_layer_as_matmul_equals_its_transposed_conv(
                         transposed_conv=transposed_conv)
   features = tf.random.normal([3, 5, 7], seed=1)
   mean = decoder.mean(features)
-  # The layers applied literally: dense, reshape to 1x1, every transposed conv.
-  x = decoder._dense(tf.reshape(features, [15, 7]))[:, None, None, :]
-  for deconv in decoder._deconvs:
-    x = deconv(x)
-  np.testing.assert_allclose(mean, tf.reshape(x, [3, 5, 64, 64, 3]), atol=1e-5)
+  # The layers applied literally (dense, reshape to 1x1, every transposed conv)
+  # as plain Keras layers holding the decoder's weights (in creation order).
+  layers = [tf.keras.layers.Dense(16)] + [
+      tf.keras.layers.Conv2DTranspose(c, k, strides=2, activation=act)
+      for c, k, act in zip((8, 4, 4, 3), (5, 5, 6, 6), ['relu'] * 3 + [None])]
+
+  def literally(features):
+    x = layers[0](tf.reshape(features, [15, 7]))[:, None, None, :]
+    for layer in layers[1:]:
+      x = layer(x)
+    return tf.reshape(x, [3, 5, 64, 64, 3])
+
+  literally(features)
+  reference = [v for layer in layers for v in layer.variables]
+  assert [v.shape for v in reference] == [v.shape for v in decoder.variables]
+  for target, source in zip(reference, decoder.variables):
+    target.assign(source)
+  x = literally(features)
+  np.testing.assert_allclose(mean, x, atol=1e-5)
   # Its gradient reaches the first layer's kernel and bias.
   with tf.GradientTape() as tape:
     loss = tf.reduce_sum(decoder.mean(features) ** 2)
-  grads = tape.gradient(loss, decoder._deconvs[0].trainable_variables)
+  grads = tape.gradient(loss, decoder.trainable_variables[2:4])
   assert len(grads) == 2 and all(g is not None for g in grads)
   assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
 

@@ -170,22 +170,3 @@ def test_as_dataset_yields_batched_chunks_like_tf_agents():
   assert experience.step_type.dtype == tf.int32
   ids = experience.observation.numpy()[..., 0]
   assert np.all(ids == ids[:, :1])
-
-
-def test_random_seed_episodes_fill_the_replay():
-  env = envs.load('cartpole_balance', episode_length=80, seed=0)  # 10 steps.
-  spec = trajectory.Trajectory(
-      step_type=tf.TensorSpec([], tf.int32),
-      observation=tensor_spec.from_spec(env.observation_spec()),
-      action=tensor_spec.from_spec(env.action_spec()),
-      policy_info=(), next_step_type=tf.TensorSpec([], tf.int32),
-      reward=tf.TensorSpec([], tf.float32),
-      discount=tf.TensorSpec([], tf.float32))
-  replay = replay_lib.EpisodeReplay(spec)
-  returns = replay_lib.collect_random_episodes(env, replay, 2, seed=3)
-  assert len(returns) == 2 and all(r > 0 for r in returns)
-  assert replay.episode_lengths() == [11, 11]
-  chunk = replay.sample(20, 11)  # Whole episodes: the chunk's rewards sum up.
-  np.testing.assert_allclose(sorted(set(chunk.reward.sum(axis=1).round(3))),
-                             sorted(np.round(returns, 3)), rtol=1e-5)
-  assert chunk.observation.shape == (20, 11, 64, 64, 3)

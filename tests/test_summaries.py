@@ -4,7 +4,6 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from planet_tf import evaluation
 from planet_tf import summaries
 
 
@@ -43,8 +42,3 @@ def test_progress_line_shows_episodes_steps_return_and_loss():
   for part in ['25/100 episodes', '3125 env steps', 'return 154.2',
                'loss 61.03', '1.50 updates/s']:
     assert part in line
-
-
-def test_evaluate_needs_an_exported_policy(tmp_path):
-  with pytest.raises(FileNotFoundError, match='neither a SavedModel'):
-    evaluation.find_policy_dir(str(tmp_path))

@@ -1,13 +1,15 @@
-"""WorldModel: the loss, its time alignment, the update step and the gin factory."""
+"""WorldModel: the loss, its time alignment, the agent's update step on it, gin."""
 
 import gin
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
 from planet_tf import config
+from planet_tf.agents import PlanetAgent
 from planet_tf.models import DeterministicRNN
 from planet_tf.models import RSSM
 from planet_tf.models import StochasticSSM
@@ -27,6 +29,14 @@ def small_model(dynamics=None, **kwargs):
       dynamics=dynamics if dynamics is not None else RSSM(4, 8, 8),
       decoder=ConvDecoder((SIZE, SIZE, 3), 16, (4,), (6, 6)),
       reward_heads={'reward': DenseHead((16,))}, **kwargs)
+
+
+def small_agent(model, **kwargs):
+  """A `PlanetAgent` that trains `model` on chunks of any length."""
+  time_step_spec = ts.time_step_spec(tf.TensorSpec([SIZE, SIZE, 3], tf.uint8))
+  action_spec = tensor_spec.BoundedTensorSpec([A], tf.float32, -1, 1)
+  return PlanetAgent(time_step_spec, action_spec, world_model=model,
+                     train_sequence_length=None, **kwargs)
 
 
 def experience(seed=0, batch=B, length=T, boundary=None, rewards=None,
@@ -113,14 +123,15 @@ def _fit_reward(rewards_from_actions, steps=150, seed=0):
   """Trains a small model on reward = f(actions) chunks; returns the reward MSE."""
   tf.random.set_seed(seed)
   rng = np.random.default_rng(seed)
-  model = small_model(learning_rate=1e-2)
+  model = small_model()
+  agent = small_agent(model, learning_rate=1e-2)
   mse = []
   for step in range(steps):
     actions = rng.uniform(-1, 1, [16, 8, A])
     data = experience(seed=step, batch=16, length=8, actions=actions,
                       rewards=rewards_from_actions(actions))
     data = data._replace(observation=tf.zeros_like(data.observation))
-    mse.append(float(model.update(data)['reward_mse']))
+    mse.append(float(agent.train(data).extra['reward_mse']))
   return np.mean(mse[-20:])
 
 
@@ -136,26 +147,67 @@ def test_reward_is_fitted_only_with_the_documented_alignment():
   assert misaligned > 0.6 * variance
 
 
-def test_update_is_traced_once_and_changes_the_weights():
+def _count_loss_traces(model):
+  """Counts the Python calls of `model.loss`: one per trace inside a tf.function."""
+  calls = []
+  loss = model.loss
+
+  def counted(experience):
+    calls.append(1)
+    return loss(experience)
+  model.loss = counted
+  return calls
+
+
+def test_the_agents_update_is_traced_once_and_changes_the_weights():
   model = small_model()
-  model.update(experience(0))
+  agent = small_agent(model)
+  agent.train(experience(0))
+  calls = _count_loss_traces(model)
   before = [v.numpy().copy() for v in model.trainable_variables]
   for seed in range(1, 4):
-    metrics = model.update(experience(seed))
-  assert model._update.experimental_get_tracing_count() == 1
+    metrics = agent.train(experience(seed)).extra
+  assert not calls  # The step traced on the first chunk is reused.
   assert {'loss', 'grad_norm'} <= set(metrics)
   assert all(m.shape == () for m in metrics.values())
   assert any(np.any(b != v.numpy())
              for b, v in zip(before, model.trainable_variables))
-  assert model.optimizer.iterations.numpy() == 4
+  assert agent.optimizer.iterations.numpy() == 4
 
 
-def test_optimizer_is_adam_with_the_papers_settings():
-  model = small_model()
-  assert isinstance(model.optimizer, tf.keras.optimizers.Adam)
-  np.testing.assert_allclose(model.optimizer.learning_rate.numpy(), 1e-3)
-  np.testing.assert_allclose(model.optimizer.epsilon, 1e-4)
-  assert model._grad_clip_norm == 1000.0
+def test_optimizer_is_the_agents_adam_with_the_papers_settings():
+  agent = small_agent(small_model())
+  assert isinstance(agent.optimizer, tf.keras.optimizers.Adam)
+  np.testing.assert_allclose(agent.optimizer.learning_rate.numpy(), 1e-3)
+  np.testing.assert_allclose(agent.optimizer.epsilon, 1e-4)
+
+
+def test_gradients_are_clipped_to_the_global_norm():
+  data = experience(0)
+
+  def change(**kwargs):
+    tf.random.set_seed(0)
+    model = small_model()
+    agent = small_agent(model, **kwargs)
+    agent.initialize()
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    norm = float(agent.train(data).extra['grad_norm'])
+    return norm, sum(float(np.sum(np.abs(b - v.numpy())))
+                     for b, v in zip(before, model.trainable_variables))
+
+  norm, unclipped = change()
+  assert 1e-6 < norm < 1000.0  # The paper's clip does not bind here.
+  _, clipped = change(grad_clip_norm=1e-6)
+  assert clipped < 0.1 * unclipped  # Adam's epsilon dominates tiny gradients.
+
+
+def test_optimizer_settings_bound_on_the_world_model_reach_the_agent():
+  # gin files bind `WorldModel.learning_rate` etc.; the optimizer is the agent's.
+  agent = small_agent(small_model(learning_rate=1e-2, adam_epsilon=1e-6))
+  np.testing.assert_allclose(agent.optimizer.learning_rate.numpy(), 1e-2)
+  np.testing.assert_allclose(agent.optimizer.epsilon, 1e-6)
+  with pytest.raises(ValueError, match='bind only PlanetAgent.learning_rate'):
+    small_agent(small_model(learning_rate=1e-2), learning_rate=1e-3)
 
 
 def test_embed_and_reward_serve_the_policy_and_the_planner():
@@ -222,8 +274,7 @@ def test_base_gin_builds_the_papers_world_model():
   assert isinstance(model.dynamics, RSSM)
   assert (model.dynamics.stoch_size, model.dynamics.deter_size) == (30, 200)
   assert model.decoder.image_shape == (64, 64, 3)
-  assert model._free_nats == 3.0
-  assert model._latent_os == 0 and model._obs_os == 0
+  assert model.free_nats == 3.0
   assert model.dynamics.state_spec().deter.shape == (200,)
   head = model.reward_heads['reward']
   assert head(tf.zeros([1, 230])).mean().shape == (1,)
@@ -232,22 +283,48 @@ def test_base_gin_builds_the_papers_world_model():
 
 
 def test_update_compiles_with_xla():
-  model = small_model(jit_compile=True, latent_overshooting_distance=2)
-  for seed in range(2):
-    metrics = model.update(experience(seed))
+  model = small_model(latent_overshooting_distance=2)
+  agent = small_agent(model, jit_compile=True)
+  agent.train(experience(0))
+  calls = _count_loss_traces(model)
+  metrics = agent.train(experience(1)).extra
   assert np.isfinite(metrics['loss'].numpy())
-  assert model._update.experimental_get_tracing_count() == 1
+  assert not calls
+
+
+def test_a_model_without_stochastic_state_pays_no_free_nats_when_overshooting():
+  model = small_model(DeterministicRNN(8, 8), free_nats=3.0,
+                      latent_overshooting_distance=3)
+  assert model.free_nats == 0.0
+  _, metrics = model.loss(experience())
+  assert float(metrics['kl_loss']) == 0.0
+  assert float(metrics['overshooting_kl']) == 0.0
+
+
+def test_observation_overshooting_adds_its_weighted_image_nll():
+  data = experience(boundary=3)
+  tf.random.set_seed(0)
+  model = small_model(observation_overshooting_distance=2,
+                      observation_overshooting_scale=0.5)
+  tf.random.set_seed(1)
+  loss, metrics = model.loss(data)
+  term = metrics['observation_overshooting_nll']
+  assert np.isfinite(float(term)) and float(term) > 0
+  others = metrics['image_nll'] + metrics['reward_nll'] + metrics['kl_loss']
+  np.testing.assert_allclose(loss, others + 0.5 * term, rtol=1e-5)
 
 
 def test_base_gin_model_has_the_papers_layer_shapes():
   model = _base_gin_model(6)
   rng = np.random.default_rng(0)
-  model.loss(trajectory.Trajectory(
+  _, metrics = model.loss(trajectory.Trajectory(
       step_type=tf.constant([[0, 1]]), next_step_type=tf.constant([[1, 1]]),
       observation=tf.constant(rng.integers(0, 256, [1, 2, 64, 64, 3],
                                            dtype=np.uint8)),
       action=tf.zeros([1, 2, 6]), policy_info=(), reward=tf.zeros([1, 2]),
       discount=tf.ones([1, 2])))
+  # The paper's final agent: no overshooting term.
+  assert not {'overshooting_kl', 'observation_overshooting_nll'} & set(metrics)
   kernels = lambda layer: [v.shape.as_list() for v in layer.trainable_variables
                            if 'kernel' in v.name]
   # Encoder: 4x4 stride-2 convs with 32, 64, 128, 256 filters -> 1024.

@@ -16,9 +16,11 @@ action-blind model would score the same on both.
 import numpy as np
 import pytest
 import tensorflow as tf
+from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
+from planet_tf.agents import PlanetAgent
 from planet_tf.models import RSSM
 from planet_tf.models import WorldModel
 from planet_tf.networks import ConvDecoder
@@ -60,10 +62,13 @@ def test_open_loop_prediction_beats_copying_the_last_frame_on_a_moving_dot():
   model = WorldModel(
       2, encoder=ConvEncoder((16, 32)), dynamics=RSSM(8, 64, 64),
       decoder=ConvDecoder((SIZE, SIZE, 3), 128, (32,), (6, 6)),
-      reward_heads={'reward': DenseHead((16,))}, free_nats=1.0,
-      learning_rate=5e-3)
+      reward_heads={'reward': DenseHead((16,))}, free_nats=1.0)
+  agent = PlanetAgent(
+      ts.time_step_spec(tf.TensorSpec([SIZE, SIZE, 3], tf.uint8)),
+      tensor_spec.BoundedTensorSpec([2], tf.float32, -1, 1), world_model=model,
+      train_sequence_length=10, learning_rate=5e-3)
   for _ in range(600):  # About 20 s on two idle CPU cores.
-    metrics = model.update(chunk(rng, 16, 10))
+    metrics = agent.train(chunk(rng, 16, 10)).extra
   assert np.isfinite(metrics['loss'].numpy())
 
   context = 5

@@ -9,6 +9,11 @@ from tf_agents.trajectories import trajectory as trajectory_lib
 
 from planet_tf import models
 from planet_tf import policies
+from planet_tf import replay
+
+# The paper's optimizer: Adam, global-norm clipping (App. A).
+OPTIMIZER_DEFAULTS = {'learning_rate': 1e-3, 'adam_epsilon': 1e-4,
+                      'grad_clip_norm': 1000.0, 'jit_compile': False}
 
 
 @gin.configurable
@@ -22,8 +27,11 @@ class PlanetAgent(tf_agent.TFAgent):
   `train(experience)` takes a `Trajectory` `[B, L, ...]` from any TF-Agents replay:
   `EpisodeReplay` chunks (never spanning two episodes) or `TFUniformReplayBuffer`
   chunks, whose LAST -> FIRST boundaries the world model masks out. `policy_info` is
-  not read, so chunks with or without it are accepted. It returns a `LossInfo`
-  whose `loss` is the negative ELBO and whose `extra` holds every term of it.
+  not read, so chunks with or without it are accepted. Like TF-Agents' SAC agent,
+  the agent owns the step: `WorldModel.loss` under a gradient tape, gradients
+  clipped by global norm, its Adam optimizer applied. It returns a `LossInfo`
+  whose `loss` is the negative ELBO and whose `extra` holds every term of it and
+  `grad_norm`.
   """
 
   def __init__(self,
@@ -34,6 +42,10 @@ class PlanetAgent(tf_agent.TFAgent):
                policy_class=policies.CemPolicy,
                collect_policy_class=policies.CollectCemPolicy,
                seed: Optional[int] = None,
+               learning_rate: Optional[float] = None,
+               adam_epsilon: Optional[float] = None,
+               grad_clip_norm: Optional[float] = None,
+               jit_compile: Optional[bool] = None,
                train_step_counter: Optional[tf.Variable] = None,
                debug_summaries: bool = False,
                summarize_grads_and_vars: bool = False,
@@ -51,14 +63,20 @@ class PlanetAgent(tf_agent.TFAgent):
       collect_policy_class: builds the exploring policy, same arguments.
       seed: seeds the policies' generators (the collect policy gets `seed + 1`);
         non-deterministic when None.
+      learning_rate, adam_epsilon: Adam's settings.
+      grad_clip_norm: global norm the gradients are clipped to.
+      jit_compile: compile the train step with XLA.
+        These four default to `OPTIMIZER_DEFAULTS`, or to the value bound under
+        their old name `WorldModel.<name>` (which gin files still use).
       train_step_counter: int64 variable incremented by every `train` call; a new
         one if None.
       debug_summaries, summarize_grads_and_vars: as `TFAgent` (unused).
       name: name of the agent's `tf.Module`.
 
     Raises:
-      ValueError: if the specs do not fit the world model (see `CemPolicy`) or
-        `train_sequence_length < 2`.
+      ValueError: if the specs do not fit the world model (see `CemPolicy`),
+        `train_sequence_length < 2`, or an optimizer setting is bound both as
+        `PlanetAgent.<name>` and `WorldModel.<name>` with different values.
     """
     tf.Module.__init__(self, name=name)
     if train_sequence_length is not None and int(train_sequence_length) < 2:
@@ -70,6 +88,16 @@ class PlanetAgent(tf_agent.TFAgent):
             f'PlanetAgent needs a float action spec [A], got {action_spec}.')
       world_model = models.make_world_model(int(action_spec.shape[0]))
     self._world_model = world_model
+    settings = _optimizer_settings(
+        world_model, learning_rate=learning_rate, adam_epsilon=adam_epsilon,
+        grad_clip_norm=grad_clip_norm, jit_compile=jit_compile)
+    self._optimizer = tf.keras.optimizers.Adam(
+        settings['learning_rate'], epsilon=settings['adam_epsilon'])
+    self._grad_clip_norm = float(settings['grad_clip_norm'])
+    # Traced once per chunk shape (fixed in training), so the world model's
+    # checks of the experience run at trace time on static shapes, once.
+    self._train_step_fn = tf.function(
+        self._train_step, jit_compile=bool(settings['jit_compile']))
     policy_seed = seed
     collect_seed = None if seed is None else seed + 1
     policy = policy_class(time_step_spec, action_spec, world_model,
@@ -92,82 +120,92 @@ class PlanetAgent(tf_agent.TFAgent):
     """The `WorldModel` that `train` fits and both policies plan with."""
     return self._world_model
 
+  _variables_built = False
+
+  @property
+  def optimizer(self) -> tf.keras.optimizers.Optimizer:
+    """The Adam optimizer of the train step (checkpointed with the agent)."""
+    return self._optimizer
+
   def _initialize(self):
     """Creates every model and optimizer variable (so a checkpoint restores now)."""
-    model = self._world_model
-    model.loss(self._dummy_experience())
-    model.optimizer.build(model.trainable_variables)
+    self._world_model.build_variables(
+        tuple(self.time_step_spec.observation.shape))
+    self._optimizer.build(self._world_model.trainable_variables)
+    self._variables_built = True
 
-  def _dummy_experience(self):
-    """Zeros `Trajectory` `[1, 2, ...]` from the training data spec."""
-    spec = self._without_policy_info(self.training_data_spec)
-    return tf.nest.map_structure(
-        lambda s: tf.zeros([1, 2] + s.shape.as_list(), s.dtype), spec)
+  def _experience(self, experience, weights, caller):
+    """`experience` as tensors without `policy_info`, after the agent's checks.
 
-  @staticmethod
-  def _without_policy_info(experience):
-    if isinstance(experience, trajectory_lib.Trajectory):
-      return experience._replace(policy_info=())
+    The world model validates the fields it reads (`WorldModel.check_experience`);
+    the agent checks what only it knows: the type and `train_sequence_length`.
+    """
+    if weights is not None:
+      raise ValueError(f'PlanetAgent.{caller} does not support sample weights.')
+    if not isinstance(experience, trajectory_lib.Trajectory):
+      raise ValueError(f'PlanetAgent.{caller} expects a Trajectory [B, L, ...], '
+                       f'got {type(experience).__name__}.')
+    experience = tf.nest.map_structure(tf.convert_to_tensor,
+                                       replay.without_policy_info(experience))
+    length = tf.TensorShape(experience.step_type.shape)[1:2]
+    if (self.train_sequence_length is not None and length.rank and
+        length[0] is not None and length[0] != self.train_sequence_length):
+      raise ValueError(
+          f'PlanetAgent.{caller}: experience has L={length[0]} steps, but the '
+          'agent was built with '
+          f'train_sequence_length={self.train_sequence_length}.')
     return experience
 
-  def _check_experience(self, experience):
-    """Returns `experience` as tensors, without `policy_info`.
-
-    Raises:
-      ValueError: unless `experience` is a `[B, L]` trajectory of the data spec.
-    """
-    if not isinstance(experience, trajectory_lib.Trajectory):
-      raise ValueError('PlanetAgent.train expects a Trajectory [B, L, ...], got '
-                       f'{type(experience).__name__}.')
-    spec = self._without_policy_info(self.training_data_spec)
-    experience = self._without_policy_info(experience)
-    try:
-      tf.nest.assert_same_structure(spec, experience)
-    except (ValueError, TypeError) as e:
-      raise ValueError(
-          f'PlanetAgent.train: experience does not match the data spec {spec}: '
-          f'{e}') from None
-    outer = tf.TensorShape(experience.step_type.shape)[:2]
-    for name in trajectory_lib.Trajectory._fields:
-      for s, x in zip(tf.nest.flatten(getattr(spec, name)),
-                      tf.nest.flatten(getattr(experience, name))):
-        x_shape = tf.TensorShape(x.shape)
-        if (x_shape.rank != s.shape.rank + 2 or
-            not s.shape.is_compatible_with(x_shape[2:])):
-          raise ValueError(
-              f'PlanetAgent.train: experience.{name} must be [B, L] + '
-              f'{s.shape.as_list()}, got shape {x_shape}.')
-        if not outer.is_compatible_with(x_shape[:2]):
-          raise ValueError(
-              f'PlanetAgent.train: experience.{name} has outer dimensions '
-              f'{x_shape[:2]}, but step_type has [B, L] = {outer}.')
-    length = outer[1]
-    if (self.train_sequence_length is not None and length is not None and
-        length != self.train_sequence_length):
-      raise ValueError(
-          f'PlanetAgent.train: experience has L={length} steps, but the agent was '
-          f'built with train_sequence_length={self.train_sequence_length}.')
-    return tf.nest.map_structure(tf.convert_to_tensor, experience)
+  def _train_step(self, experience):
+    """The gradient step: loss under a tape, clipped gradients, Adam."""
+    variables = self._world_model.trainable_variables
+    with tf.GradientTape() as tape:
+      loss, metrics = self._world_model.loss(experience)
+    grads = tape.gradient(loss, variables)
+    grads, norm = tf.clip_by_global_norm(grads, self._grad_clip_norm)
+    self._optimizer.apply_gradients(zip(grads, variables))
+    return dict(metrics, grad_norm=norm)
 
   def _train(self, experience, weights=None):
     """One world-model update on `experience` `[B, L, ...]`.
+
+    The step is a `tf.function` traced once per input signature; the variables
+    are created (eagerly) before its first trace.
 
     Returns:
       `LossInfo(loss=negative ELBO, extra=dict of every loss term and the
       gradient norm)`, scalar float32 tensors.
     """
-    if weights is not None:
-      raise ValueError('PlanetAgent.train does not support sample weights.')
-    experience = self._check_experience(experience)
-    metrics = self._world_model.update(experience)
+    experience = self._experience(experience, weights, 'train')
+    if not self._variables_built:
+      self._initialize()
+    metrics = self._train_step_fn(experience)
     self.train_step_counter.assign_add(1)
-    return tf_agent.LossInfo(loss=metrics['loss'], extra=dict(metrics))
+    return tf_agent.LossInfo(loss=metrics['loss'], extra=metrics)
 
   def _loss(self, experience, weights=None, training=False):
     """The world model's loss on `experience`, without an update."""
     del training
-    if weights is not None:
-      raise ValueError('PlanetAgent.loss does not support sample weights.')
-    experience = self._check_experience(experience)
+    experience = self._experience(experience, weights, 'loss')
     loss, metrics = self._world_model.loss(experience)
     return tf_agent.LossInfo(loss=loss, extra=dict(metrics))
+
+
+def _optimizer_settings(world_model, **agent_values):
+  """The optimizer settings: the agent's, else the model's old bindings, else defaults.
+
+  Raises:
+    ValueError: for a setting bound under both names with different values.
+  """
+  settings = dict(OPTIMIZER_DEFAULTS)
+  settings.update(world_model.optimizer_bindings)
+  for name, value in agent_values.items():
+    old = world_model.optimizer_bindings.get(name)
+    if value is not None and old is not None and old != value:
+      raise ValueError(
+          f'PlanetAgent.{name} = {value!r} and WorldModel.{name} = {old!r} '
+          f'disagree; the optimizer belongs to the agent: bind only '
+          f'PlanetAgent.{name}.')
+    if value is not None:
+      settings[name] = value
+  return settings

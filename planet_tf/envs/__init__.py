@@ -1,88 +1,18 @@
 """The PlaNet pixel tasks as TF-Agents environments.
 
-Importing this package sets `MUJOCO_GL=egl` unless the user has chosen a backend.
+Importing this package sets `MUJOCO_GL=egl` unless the user has chosen a backend
+(dm_control reads it when it is first imported, in `suite.load`).
 """
 
-import atexit
-import functools
 import os
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
-import gin  # pylint: disable=g-import-not-at-top
-from tf_agents.environments import tf_py_environment  # pylint: disable=g-import-not-at-top
-
-from planet_tf.envs.pixels import PixelControlEnv  # pylint: disable=g-import-not-at-top
-from planet_tf.envs.tasks import TASKS, Task, get_task  # pylint: disable=g-import-not-at-top
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from planet_tf.envs.pixels import PixelControlEnv
+from planet_tf.envs.suite import load
+from planet_tf.envs.suite import load_tf
+from planet_tf.envs.tasks import TASKS, Task, get_task
+# pylint: enable=g-import-not-at-top,wrong-import-position
 
 __all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf']
-
-
-@gin.configurable
-def load(task_name, action_repeat=None, image_size=64, seed=None,
-         episode_length=None):
-  """Returns the task as a TF-Agents `PyEnvironment` observed through pixels.
-
-  Args:
-    task_name: a key of `TASKS`, e.g. `'cheetah_run'`.
-    action_repeat: simulator steps per agent step; the paper's value when None.
-    image_size: height and width of the uint8 `[size, size, 3]` observation.
-    seed: seed of the task's random state (initial positions).
-    episode_length: optional cap on simulator steps per episode (the suite's
-      episodes are 1000 steps); for quick tests.
-
-  Returns:
-    A `PixelControlEnv`.
-
-  Raises:
-    ValueError: for an unknown task name, listing the valid ones.
-  """
-  task = get_task(task_name)
-  # Imported here so that MUJOCO_GL is set first and `get_task` errors are cheap.
-  from dm_control import suite  # pylint: disable=g-import-not-at-top
-  dm_env = suite.load(task.domain, task.task, task_kwargs={'random': seed})
-  return PixelControlEnv(
-      dm_env,
-      action_repeat=task.action_repeat if action_repeat is None else action_repeat,
-      image_size=image_size, episode_length=episode_length)
-
-
-def load_tf(task_name, **kwargs):
-  """Returns the task as a `TFPyEnvironment` usable in a `tf.function` driver.
-
-  The Python environment is built and always stepped on one dedicated thread
-  (`isolation=True`), so the EGL context that rendering creates stays current on
-  the thread that uses it.
-
-  Args:
-    task_name: a key of `TASKS`.
-    **kwargs: passed to `load`.
-  """
-  get_task(task_name)  # Fail fast, on the caller's thread.
-  return _IsolatedTFPyEnvironment(functools.partial(load, task_name, **kwargs))
-
-
-class _IsolatedTFPyEnvironment(tf_py_environment.TFPyEnvironment):
-  """A `TFPyEnvironment` whose Python env lives, renders and dies on one thread.
-
-  dm_control frees an EGL context at interpreter exit on the main thread, which
-  fails for a context current on the isolation thread; here the context is made
-  on that thread at construction and freed there by `close()`, which also runs
-  at exit (registered after the context exists, so it runs first).
-  """
-
-  def __init__(self, constructor):
-    super().__init__(constructor, isolation=True)
-    self._execute(self.pyenv.render)
-    atexit.register(self.close)
-
-  def close(self):
-    # Unregistered so that atexit does not keep every closed environment (and
-    # its thread pool) alive until the process ends.
-    atexit.unregister(self.close)
-    if self._pool is not None:
-      self._execute(self.pyenv.close)
-      # TFPyEnvironment.close joins the pool before closing it, which raises.
-      self._pool.close()
-      self._pool.join()
-      self._pool = None

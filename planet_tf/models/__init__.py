@@ -2,12 +2,13 @@
 
 from planet_tf.models.deterministic_rnn import DeterministicRNN
 from planet_tf.models.dynamics import Dynamics
+from planet_tf.models.dynamics import mean_sample
+from planet_tf.models.dynamics import sample_function
 from planet_tf.models.rssm import RSSM
 from planet_tf.models.state import LatentState
-from planet_tf.models.state import features
 from planet_tf.models.stochastic_ssm import StochasticSSM
 from planet_tf.models.world_model import WorldModel
 from planet_tf.models.world_model import make_world_model
 
-__all__ = ['Dynamics', 'RSSM', 'DeterministicRNN', 'StochasticSSM', 'LatentState',
-           'features', 'WorldModel', 'make_world_model']
+__all__ = ['Dynamics', 'mean_sample', 'sample_function', 'RSSM', 'DeterministicRNN', 'StochasticSSM', 'LatentState',
+           'WorldModel', 'make_world_model']

@@ -42,16 +42,18 @@ class DeterministicRNN(dynamics.Dynamics):
     deter, _ = self._cell(self._activation(x), [prev_state.deter])
     return prev_state._replace(deter=deter)
 
-  def imagine_step(self, prev_state: LatentState, prev_action, sample=True):
-    """Returns the next `LatentState` `[B, ...]`; `sample` is ignored."""
+  def imagine_step(self, prev_state: LatentState, prev_action, sample=None):
+    """Returns the next `LatentState` `[B, ...]`; nothing to sample."""
     del sample
     return self._step(prev_state, self._action_in(prev_action))
 
-  def observe_step(self, prev_state: LatentState, prev_action, embedding):
-    """Returns `(posterior, prior)` `LatentState`s `[B, ...]`.
+  def observe_step(self, prev_state: LatentState, prev_action, embedding,
+                   sample=None):
+    """Returns `(posterior, prior)` `LatentState`s `[B, ...]`; nothing to sample.
 
     The prior is the open-loop belief (embedding replaced by zeros).
     """
+    del sample
     action_in = self._action_in(prev_action)
     posterior = self._step(prev_state,
                            action_in + self._embedding_in(embedding))

@@ -55,11 +55,11 @@ class RSSM(dynamics.Dynamics):
                                               name='obs_hidden')
     self._post_out = tf.keras.layers.Dense(2 * stoch_size, name='obs_out')
 
-  def imagine_step(self, prev_state: LatentState, prev_action, sample=True):
+  def imagine_step(self, prev_state: LatentState, prev_action, sample=None):
     """Args:
       prev_state: `LatentState` `[B, ...]`.
       prev_action: `[B, A]`.
-      sample: draw `stoch` (True) or take the prior mean.
+      sample: the random source of `stoch` (`dynamics.sample_function`).
 
     Returns:
       prior `LatentState` `[B, ...]`.
@@ -70,20 +70,22 @@ class RSSM(dynamics.Dynamics):
     return dynamics.gaussian_state(mean, raw_stddev, self._min_stddev, deter,
                                    sample)
 
-  def observe_step(self, prev_state: LatentState, prev_action, embedding):
+  def observe_step(self, prev_state: LatentState, prev_action, embedding,
+                   sample=None):
     """Args:
       prev_state: `LatentState` `[B, ...]`.
       prev_action: `[B, A]`.
       embedding: `[B, E]`.
+      sample: the random source of `stoch` (`dynamics.sample_function`).
 
     Returns:
       `(posterior, prior)`, `LatentState`s `[B, ...]` sharing `deter`.
     """
-    prior = self.imagine_step(prev_state, prev_action)
+    prior = self.imagine_step(prev_state, prev_action, sample)
     x = self._post_hidden(tf.concat([prior.deter, embedding], -1))
     mean, raw_stddev = tf.split(self._post_out(x), 2, -1)
     posterior = dynamics.gaussian_state(mean, raw_stddev, self._min_stddev,
-                                        prior.deter)
+                                        prior.deter, sample)
     return posterior, prior
 
 

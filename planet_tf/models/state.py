@@ -12,13 +12,11 @@ class LatentState(NamedTuple):
     (`stddev` is zero for the purely deterministic RNN).
   stoch: a sample of the stochastic state `[..., S]` (size 0 for the pure RNN).
   deter: the deterministic belief `[..., D]` (size 0 for the pure SSM).
+
+  Read it through its dynamics model: `Dynamics.features`, `.distribution`,
+  `.divergence`.
   """
   mean: tf.Tensor
   stddev: tf.Tensor
   stoch: tf.Tensor
   deter: tf.Tensor
-
-
-def features(state: LatentState) -> tf.Tensor:
-  """Returns `concat(stoch, deter)`: `[..., S + D]`, all that heads read."""
-  return tf.concat([state.stoch, state.deter], axis=-1)

@@ -39,18 +39,19 @@ class StochasticSSM(dynamics.Dynamics):
                                               name='obs_hidden')
     self._post_out = tf.keras.layers.Dense(2 * stoch_size, name='obs_out')
 
-  def imagine_step(self, prev_state: LatentState, prev_action, sample=True):
+  def imagine_step(self, prev_state: LatentState, prev_action, sample=None):
     """Returns the prior `LatentState` `[B, ...]` after `prev_action [B, A]`."""
     x = self._prior_hidden(tf.concat([prev_state.stoch, prev_action], -1))
     mean, raw_stddev = tf.split(self._prior_out(x), 2, -1)
     return dynamics.gaussian_state(mean, raw_stddev, self._min_stddev,
                                    prev_state.deter, sample)
 
-  def observe_step(self, prev_state: LatentState, prev_action, embedding):
+  def observe_step(self, prev_state: LatentState, prev_action, embedding,
+                   sample=None):
     """Returns `(posterior, prior)` `LatentState`s `[B, ...]`."""
-    prior = self.imagine_step(prev_state, prev_action)
+    prior = self.imagine_step(prev_state, prev_action, sample)
     x = self._post_hidden(tf.concat([prior.mean, prior.stddev, embedding], -1))
     mean, raw_stddev = tf.split(self._post_out(x), 2, -1)
     posterior = dynamics.gaussian_state(mean, raw_stddev, self._min_stddev,
-                                        prior.deter)
+                                        prior.deter, sample)
     return posterior, prior

@@ -1,13 +1,15 @@
 """The world model: encoder, latent dynamics, decoder and reward heads, and its ELBO.
 
 See docs/architecture.md ("WorldModel") for the contract the agent, the policy, the
-planner and the summaries rely on.
+planner and the summaries rely on. The model is a loss function and what the
+planner reads; the agent that owns it takes the gradient steps.
 """
 
 from typing import Callable, Dict, Optional
 
 import gin
 import tensorflow as tf
+from tf_agents.trajectories import trajectory
 
 from planet_tf import losses
 from planet_tf import preprocessing
@@ -17,10 +19,15 @@ from planet_tf.networks import ConvDecoder
 from planet_tf.networks import ConvEncoder
 from planet_tf.networks import DenseHead
 
+# Settings of the agent's optimizer that gin files bound on the model before it
+# moved to the agent; `PlanetAgent` reads them from `optimizer_bindings`.
+OPTIMIZER_SETTINGS = ('learning_rate', 'adam_epsilon', 'grad_clip_norm',
+                      'jit_compile')
+
 
 @gin.configurable
 class WorldModel(tf.keras.Model):
-  """PlaNet's latent dynamics model and its training step."""
+  """PlaNet's latent dynamics model and its negative ELBO."""
 
   def __init__(self,
                action_size: int,
@@ -37,10 +44,10 @@ class WorldModel(tf.keras.Model):
                latent_overshooting_scale: float = 1.0,
                observation_overshooting_distance: int = 0,
                observation_overshooting_scale: float = 1.0,
-               learning_rate: float = 1e-3,
-               adam_epsilon: float = 1e-4,
-               grad_clip_norm: float = 1000.0,
-               jit_compile: bool = False,
+               learning_rate: Optional[float] = None,
+               adam_epsilon: Optional[float] = None,
+               grad_clip_norm: Optional[float] = None,
+               jit_compile: Optional[bool] = None,
                name: str = 'world_model'):
     """Args:
       action_size: A.
@@ -60,9 +67,10 @@ class WorldModel(tf.keras.Model):
       observation_overshooting_distance: decode open-loop predictions of 1..D
         steps and add their image NLL; 0 is off.
       observation_overshooting_scale: weight of that term.
-      learning_rate, adam_epsilon: Adam settings.
-      grad_clip_norm: global norm clip of the gradients.
-      jit_compile: compile `update` with XLA.
+      learning_rate, adam_epsilon, grad_clip_norm, jit_compile: the agent's
+        optimizer settings, accepted here because gin files bind
+        `WorldModel.learning_rate` etc.; the agent reads them (bind
+        `PlanetAgent.learning_rate` etc. instead).
       name: Keras name.
     """
     super().__init__(name=name)
@@ -82,18 +90,40 @@ class WorldModel(tf.keras.Model):
     self._latent_os_scale = float(latent_overshooting_scale)
     self._obs_os = int(observation_overshooting_distance)
     self._obs_os_scale = float(observation_overshooting_scale)
-    self._grad_clip_norm = float(grad_clip_norm)
-    self.optimizer = tf.keras.optimizers.Adam(learning_rate, epsilon=adam_epsilon)
-    self._update = tf.function(self._update_step, jit_compile=jit_compile,
-                               reduce_retracing=True)
+    bound = dict(zip(OPTIMIZER_SETTINGS, (learning_rate, adam_epsilon,
+                                          grad_clip_norm, jit_compile)))
+    self.optimizer_bindings = {k: v for k, v in bound.items() if v is not None}
+    self._variables_built = False
 
   @property
   def bit_depth(self):
     return self._bit_depth
 
-  def features(self, state):
-    """`[..., S + D]` features of a `LatentState`."""
-    return self.dynamics.features(state)
+  @property
+  def free_nats(self):
+    """Per-step free nats of the KL terms; 0 without a stochastic state."""
+    return self._free_nats if self.dynamics.stoch_size else 0.0
+
+  def build_variables(self, image_shape=None):
+    """Creates every variable (encoder, dynamics, decoder, all reward heads) once.
+
+    Runs the loss on a zero chunk `[1, 2]`, eagerly, the first time only; a
+    no-op after that.
+
+    Args:
+      image_shape: `(H, W, C)` of the observations; the decoder's if None.
+    """
+    if self._variables_built:
+      return
+    image_shape = image_shape or self.decoder.image_shape
+    zeros = tf.zeros([1, 2])
+    self.loss(trajectory.Trajectory(
+        step_type=tf.zeros([1, 2], tf.int32), next_step_type=tf.zeros([1, 2],
+                                                                      tf.int32),
+        observation=tf.zeros([1, 2] + list(image_shape), tf.uint8),
+        action=tf.zeros([1, 2, self.action_size]), policy_info=(),
+        reward={name: zeros for name in self.reward_heads}, discount=zeros))
+    self._variables_built = True
 
   def embed(self, observations, noise=False):
     """uint8 `[B, T, H, W, C]` (or `[B, H, W, C]`) -> `[B, T, E]` (or `[B, E]`)."""
@@ -127,7 +157,17 @@ class WorldModel(tf.keras.Model):
     return self.dynamics.observe(self.embed(observations), prev_actions,
                                  step_types)
 
-  def _check_experience(self, experience):
+  def check_experience(self, experience):
+    """Validates a chunk once, where the model reads it; returns its rewards.
+
+    Returns:
+      dict of reward `[B, L]` keyed like `reward_heads` (a single reward is
+      `{'reward': ...}`).
+
+    Raises:
+      ValueError: naming the field, on wrong ranks, dtypes, image shapes,
+        action size, unknown reward heads or fields of different `[B, L]`.
+    """
     obs = experience.observation
     action = experience.action
     if obs.shape.rank != 5:
@@ -156,6 +196,18 @@ class WorldModel(tf.keras.Model):
       if value.shape.rank != 2:
         raise ValueError(f'experience.reward[{key!r}] must be [B, L], got shape '
                          f'{value.shape}.')
+    outer = experience.step_type.shape
+    fields = {'observation': obs, 'action': action,
+              'next_step_type': experience.next_step_type,
+              'discount': experience.discount,
+              **{'reward' if len(rewards) == 1 and key == 'reward'
+                 else f'reward[{key!r}]': value
+                 for key, value in rewards.items()}}
+    for name, value in fields.items():
+      if not outer.is_compatible_with(value.shape[:2]):
+        raise ValueError(
+            f'experience.{name} has outer dimensions {value.shape[:2]}, but '
+            f'step_type has [B, L] = {outer}.')
     return rewards
 
   def loss(self, experience):
@@ -164,23 +216,24 @@ class WorldModel(tf.keras.Model):
     Args:
       experience: `Trajectory` with `step_type [B, L]`, uint8 `observation
         [B, L, H, W, C]`, float `action [B, L, A]` and `reward [B, L]` (or a dict
-        of them keyed like `reward_heads`).
+        of them keyed like `reward_heads`); `policy_info` is not read.
 
     Returns:
       `(loss, metrics)`: scalar float32 and a dict of scalar float32 tensors.
 
     Raises:
-      ValueError: on wrong ranks, dtypes or action size.
+      ValueError: as `check_experience`.
     """
-    rewards = self._check_experience(experience)
+    rewards = self.check_experience(experience)
     step_types = experience.step_type
     images = preprocessing.preprocess(experience.observation, self._bit_depth,
                                       noise=True)
     prev_actions = sequence.previous_actions(
         tf.cast(experience.action, tf.float32), step_types)
-    posteriors, priors = self.dynamics.observe(
+    dynamics = self.dynamics
+    posteriors, priors = dynamics.observe(
         self.encoder(images), prev_actions, step_types)
-    features = self.features(posteriors)
+    features = dynamics.features(posteriors)
 
     metrics = {}
     image_nll = losses.negative_log_likelihood(self.decoder(features), images)
@@ -197,57 +250,36 @@ class WorldModel(tf.keras.Model):
       total += self._reward_scale * nll
 
     distance = max(self._latent_os, self._obs_os)
-    rollouts = (losses.open_loop_rollouts(self.dynamics, posteriors,
-                                          prev_actions, step_types, distance)
+    rollouts = (dynamics.rollouts(posteriors, prev_actions, step_types, distance)
                 if distance else None)
     if self._latent_os:
       scales = [self._kl_scale] + [self._latent_os_scale] * (self._latent_os - 1)
       kl_term, kls = losses.latent_overshooting(
-          rollouts[:self._latent_os], posteriors, self._free_nats, scales)
+          dynamics.rollout_divergences(rollouts[:self._latent_os], posteriors),
+          self.free_nats, scales)
       kl = kls[0]
       metrics['overshooting_kl'] = tf.add_n(kls) / len(kls)
       total += kl_term
     else:
-      kl_term, kl = losses.kl_loss(posteriors, priors, self._free_nats)
+      kl_term, kl = losses.kl_loss(dynamics.divergence(posteriors, priors),
+                                   self.free_nats)
       total += self._kl_scale * kl_term
     metrics['kl'] = kl
     metrics['kl_loss'] = kl_term
     if self._obs_os:
-      obs_os = losses.observation_overshooting(rollouts[:self._obs_os],
-                                               self.decoder, images)
+      obs_os = self._observation_overshooting(rollouts[:self._obs_os], images)
       metrics['observation_overshooting_nll'] = obs_os
       total += self._obs_os_scale * obs_os
     metrics['loss'] = total
     return total, metrics
 
-  def _update_step(self, experience):
-    with tf.GradientTape() as tape:
-      loss, metrics = self.loss(experience)
-    variables = self.trainable_variables
-    grads = tape.gradient(loss, variables)
-    grads, norm = tf.clip_by_global_norm(grads, self._grad_clip_norm)
-    self.optimizer.apply_gradients(zip(grads, variables))
-    metrics['grad_norm'] = norm
-    return metrics
-
-  def update(self, experience):
-    """One Adam step on `loss(experience)`; returns its metrics (+ `grad_norm`).
-
-    A `tf.function` traced once per input signature.
-    """
-    if not getattr(self.optimizer, '_built', False):
-      self._build_variables(experience)
-    return self._update(experience)
-
-  def _build_variables(self, experience):
-    """Creates the model's and Adam's variables before the step is traced.
-
-    Runs once (the optimizer then counts as built); under an outer
-    `tf.function`, build first (as `PlanetAgent.initialize` does) to keep this
-    small dummy loss out of the traced graph.
-    """
-    self.loss(tf.nest.map_structure(lambda x: x[:1, :2], experience))
-    self.optimizer.build(self.trainable_variables)
+  def _observation_overshooting(self, rollouts, images):
+    """Image NLL of the open-loop predictions, averaged over distances 1..D."""
+    nlls = [losses.negative_log_likelihood(
+        self.decoder(self.dynamics.features(prior)),
+        sequence.shift_left(images, k), mask)
+            for k, (prior, mask) in enumerate(rollouts)]
+    return tf.add_n(nlls) / len(nlls)
 
   def open_loop_prediction(self, experience, context=5, head='reward'):
     """Video prediction: observe `context` frames, then imagine from the actions.
@@ -275,7 +307,7 @@ class WorldModel(tf.keras.Model):
     priors = self.dynamics.imagine(prev_actions[:, context:], last)
     states = tf.nest.map_structure(lambda a, b: tf.concat([a, b], 1),
                                    posteriors, priors)
-    features = self.features(states)
+    features = self.dynamics.features(states)
     frames = preprocessing.postprocess(self.decoder(features).mean(),
                                        self._bit_depth)
     return frames, self.reward(features, head).mean()

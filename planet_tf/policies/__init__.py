@@ -1,7 +1,7 @@
-"""TF-Agents policies that plan with a world model, and their export."""
+"""TF-Agents policies that plan with a world model, and their SavedModel export."""
 
 from planet_tf.policies.cem_policy import CemPolicy
 from planet_tf.policies.cem_policy import CollectCemPolicy
-from planet_tf.policies.export import export_policy
+from planet_tf.policies.saver import export_policy
 
 __all__ = ['CemPolicy', 'CollectCemPolicy', 'export_policy']

@@ -8,6 +8,7 @@ from tf_agents.policies import tf_policy
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import policy_step
 
+from planet_tf.models import dynamics as dynamics_lib
 from planet_tf.planning import cem
 
 tfd = tfp.distributions
@@ -25,7 +26,8 @@ class CemPolicy(tf_policy.TFPolicy):
   training chunks). `info` is `{'predicted_return': []}`, the planner's estimate.
 
   All randomness (stochastic states sampled while planning and filtering, CEM's
-  candidates, exploration noise) comes from `self.generator`, a
+  candidates, exploration noise) comes from `self.generator` (the dynamics' steps
+  take it as their random source), a
   `tf.random.Generator` seeded by `seed` and saved with the policy, so a policy and
   its SavedModel, started from the same generator state, emit the same actions
   for the same inputs. The `seed` argument of `action()` is ignored.
@@ -93,7 +95,8 @@ class CemPolicy(tf_policy.TFPolicy):
       self._generator = tf.random.Generator.from_non_deterministic_state()
     else:
       self._generator = tf.random.Generator.from_seed(seed)
-    _build(world_model, time_step_spec.observation, action_size, reward_head)
+    self._sample = dynamics_lib.sample_function(self._generator)
+    world_model.build_variables(tuple(time_step_spec.observation.shape))
     # The planner's tf.function keys its trace cache on these callables: bind
     # them once, or every action() of an eager caller would retrace it.
     self._planner_transition = self._imagine
@@ -112,27 +115,21 @@ class CemPolicy(tf_policy.TFPolicy):
   def exploration_noise(self):
     return self._exploration_noise
 
-  def _sample_stoch(self, state):
-    """Redraws `state.stoch ~ N(mean, stddev)` from the policy's generator."""
-    noise = self._generator.normal(tf.shape(state.mean))
-    return state._replace(stoch=state.mean + state.stddev * noise)
-
   def _imagine(self, state, action):
     """Planner transition: one prior step `[N, ...]`, sampled from the generator."""
-    prior = self._world_model.dynamics.imagine_step(state, action, sample=False)
-    return self._sample_stoch(prior)
+    return self._world_model.dynamics.imagine_step(state, action, self._sample)
 
   def _reward(self, state):
     """Planner reward: the predicted reward mean of the action into `state`, `[N]`."""
-    features = self._world_model.features(state)
+    features = self._world_model.dynamics.features(state)
     return self._world_model.reward(features, self._reward_head).mean()
 
   def _plan(self, time_step, policy_state):
     """Returns `(action [B, A], posterior, predicted_return [B])`."""
     embedding = self._world_model.embed(time_step.observation)  # [B, E]
     posterior, _ = self._world_model.dynamics.observe_step(
-        policy_state['latent'], policy_state['prev_action'], embedding)
-    posterior = self._sample_stoch(posterior)
+        policy_state['latent'], policy_state['prev_action'], embedding,
+        self._sample)
     plan, predicted_return = self._planner(
         posterior, self._planner_transition, self._planner_reward,
         self._action_size, self._minimum, self._maximum,
@@ -225,12 +222,3 @@ def _check_observation_spec(spec, world_model):
     raise ValueError(
         f'CemPolicy cannot read observation spec {spec}: it {problem}.')
 
-
-def _build(world_model, observation_spec, action_size, reward_head):
-  """Creates the world model's variables eagerly with one dummy step."""
-  observation = tf.zeros([1] + observation_spec.shape.as_list(), tf.uint8)
-  state = world_model.dynamics.initial_state(1)
-  action = tf.zeros([1, action_size])
-  posterior, _ = world_model.dynamics.observe_step(
-      state, action, world_model.embed(observation))
-  world_model.reward(world_model.features(posterior), reward_head).mean()

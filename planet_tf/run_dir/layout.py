@@ -1,0 +1,111 @@
+"""Where everything of a run lives, and finding a run's exported policy."""
+
+import dataclasses
+import glob
+import os
+
+CONFIG_FILE = 'config.gin'
+OPERATIVE_CONFIG_FILE = 'operative_config.gin'
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDir:
+  """The paths of a run directory (docs/architecture.md, "Outputs of a run").
+
+  ```
+  train/          ckpt-<train step>.*, checkpoint, events, config.gin, .lock,
+                  episodes/episode-*.npz
+  eval/           events, videos/episode-<episodes>-<i>.gif, returns.csv
+  open_loop/      episode-<episodes>.gif
+  policies/<n>/   SavedModel of the greedy policy, n = train steps
+  operative_config.gin
+  ```
+  """
+  root: str
+
+  @property
+  def train_dir(self):
+    return os.path.join(self.root, 'train')
+
+  @property
+  def eval_dir(self):
+    return os.path.join(self.root, 'eval')
+
+  @property
+  def episodes_dir(self):
+    return os.path.join(self.train_dir, 'episodes')
+
+  @property
+  def videos_dir(self):
+    return os.path.join(self.eval_dir, 'videos')
+
+  @property
+  def open_loop_dir(self):
+    return os.path.join(self.root, 'open_loop')
+
+  @property
+  def policies_dir(self):
+    return os.path.join(self.root, 'policies')
+
+  @property
+  def config_path(self):
+    """The configuration stored at the run's first start."""
+    return os.path.join(self.train_dir, CONFIG_FILE)
+
+  @property
+  def operative_config_path(self):
+    """What the run used, defaults included (rewritten with each checkpoint)."""
+    return os.path.join(self.root, OPERATIVE_CONFIG_FILE)
+
+  @property
+  def returns_path(self):
+    return os.path.join(self.eval_dir, 'returns.csv')
+
+  @property
+  def lock_path(self):
+    return os.path.join(self.train_dir, '.lock')
+
+  def policy_dir(self, step):
+    """The export of train step `step`: `policies/<step>`."""
+    return os.path.join(self.policies_dir, str(int(step)))
+
+
+def policy_dir(root_dir, step):
+  """The export directory of step `step` of a run: `<root_dir>/policies/<step>`."""
+  return RunDir(root_dir).policy_dir(step)
+
+
+def find_policy_dir(path):
+  """Resolves a SavedModel policy directory from a SavedModel or a run directory.
+
+  Args:
+    path: a directory holding `saved_model.pb`, or a run's `root_dir`, whose
+      newest export under `policies/<step>/` is taken.
+
+  Returns:
+    The SavedModel directory.
+
+  Raises:
+    FileNotFoundError: if `path` is neither, naming what was looked for.
+  """
+  if os.path.isfile(os.path.join(path, 'saved_model.pb')):
+    return path
+  exports = [os.path.dirname(p) for p in glob.glob(
+      os.path.join(RunDir(path).policies_dir, '*', 'saved_model.pb'))]
+  exports = [d for d in exports if os.path.basename(d).isdigit()]
+  if not exports:
+    raise FileNotFoundError(
+        f'{path} is neither a SavedModel directory (no saved_model.pb) nor a run '
+        'directory with an exported policy under policies/<step>/.')
+  return max(exports, key=lambda d: int(os.path.basename(d)))
+
+
+def find_run_dir(policy_dir):
+  """Returns the run directory of an export (`<root>/policies/<step>`), or None.
+
+  A run directory is recognised by its `operative_config.gin`.
+  """
+  for candidate in (policy_dir, os.path.dirname(os.path.dirname(policy_dir))):
+    if os.path.isfile(RunDir(candidate).operative_config_path):
+      return candidate
+  return None

@@ -1,0 +1,87 @@
+"""A run's agent rebuilt from its stored configuration and a checkpoint; its export.
+
+The logic of `bin/export`. It restores through `RunCheckpoint`, the path
+`train_eval` resumes through.
+"""
+
+import os
+
+from tf_agents.specs import tensor_spec
+
+from planet_tf import config
+from planet_tf import envs
+from planet_tf.agents import PlanetAgent
+from planet_tf.policies import saver
+from planet_tf.run_dir import stored_config
+from planet_tf.run_dir.checkpoint import RunCheckpoint
+from planet_tf.run_dir.layout import RunDir
+
+
+def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
+  """Rebuilds a training run's `PlanetAgent` and restores one of its checkpoints.
+
+  The run's `operative_config.gin` is parsed (without finalising gin), so the
+  world model, the planner and the environment's specs are the run's.
+
+  Args:
+    root_dir: a `train_eval` run directory (`operative_config.gin`, `train/`).
+    checkpoint: a checkpoint path (`.../train/ckpt-N`) or a directory holding a
+      `checkpoint` index; the newest in `root_dir/train` when None.
+    gin_bindings: extra bindings applied after the run's configuration, e.g.
+      `['cem.jit_compile = True']`.
+
+  Returns:
+    The restored `PlanetAgent`; its `train_step_counter` is the checkpoint's.
+
+  Raises:
+    FileNotFoundError: if `root_dir` is not a run or holds no checkpoint.
+    ValueError: if the run's task cannot be read from its configuration.
+    planet_tf.run_dir.CheckpointError: if the checkpoint cannot be restored.
+  """
+  run = RunDir(root_dir)
+  config_path = run.operative_config_path
+  if not os.path.isfile(config_path):
+    raise FileNotFoundError(
+        f'{root_dir} is not a planet_tf run directory: no {config_path}.')
+  config.parse_gin([config_path], gin_bindings, finalize=False)
+  task_name = stored_config.task_of_run(root_dir)
+  if not task_name:
+    raise ValueError(f'Cannot read train_eval.task_name from {config_path}.')
+  env = envs.load(task_name)
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  env.close()
+  agent = PlanetAgent(time_step_spec, action_spec, train_sequence_length=None)
+  agent.initialize()
+  restored = RunCheckpoint(run.train_dir, agent=agent).restore(checkpoint)
+  if restored is None:
+    raise FileNotFoundError(f'No checkpoint in {checkpoint or run.train_dir}.')
+  return agent
+
+
+def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
+                    gin_bindings=()):
+  """Exports a run's policy from a checkpoint; the logic of `bin/export`.
+
+  Args:
+    root_dir: a `train_eval` run directory.
+    output_dir: SavedModel directory; `root_dir/policies/<train step>` if None.
+    checkpoint: as `restore_agent`; the newest when None.
+    collect: export the collect policy (with exploration noise) instead of the
+      greedy one.
+    gin_bindings: as `restore_agent`.
+
+  Returns:
+    The SavedModel directory.
+
+  Raises:
+    As `restore_agent`.
+  """
+  agent = restore_agent(root_dir, checkpoint, gin_bindings)
+  policy = agent.collect_policy if collect else agent.policy
+  step = agent.train_step_counter
+  if output_dir is None:
+    output_dir = RunDir(root_dir).policy_dir(int(step.numpy()))
+  return saver.export_policy(policy, output_dir, train_step=step)
+
+
