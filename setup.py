@@ -20,7 +20,7 @@ PLOT_REQUIRES = ['matplotlib>=3.7,<3.10']
 
 setuptools.setup(
     name='planet_tf',
-    version='0.1.0',
+    version='0.2.0',
     description='PlaNet (Hafner et al., 2019) in TensorFlow 2 / Keras for TF-Agents.',
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',

@@ -67,6 +67,10 @@ def run_variant(variant, batch, length, steps):
   # pylint: disable=g-direct-tensorflow-import
   from tensorflow.python.util import _pywrap_util_port
   # pylint: enable=g-direct-tensorflow-import
+  import tensorflow as tf
+  from tf_agents.specs import tensor_spec
+  from tf_agents.trajectories import time_step as ts
+  from planet_tf.agents import PlanetAgent
   from planet_tf.models import WorldModel
   from planet_tf.networks import ConvDecoder, ConvEncoder
   tokens = variant.split('+')
@@ -75,17 +79,22 @@ def run_variant(variant, batch, length, steps):
       action_size=6,
       encoder=ConvEncoder(dtype=dtype),
       decoder=ConvDecoder(dtype=dtype, transposed_conv=(
-          'subpixel' if 'subpixel' in tokens else 'keras')),
+          'subpixel' if 'subpixel' in tokens else 'keras')))
+  agent = PlanetAgent(
+      ts.time_step_spec(tf.TensorSpec([64, 64, 3], tf.uint8)),
+      tensor_spec.BoundedTensorSpec([6], tf.float32, -1.0, 1.0),
+      world_model=model, train_sequence_length=length,
       jit_compile='xla' in tokens)
+  agent.initialize()
   experience = _experience(batch, length, 6, 64)
   start = time.perf_counter()
-  metrics = model.update(experience)
+  metrics = agent.train(experience).extra
   float(metrics['loss'])
   first = time.perf_counter() - start
   times, cpu_times = [], []
   for _ in range(steps):
     start, cpu_start = time.perf_counter(), _cpu_seconds()
-    metrics = model.update(experience)
+    metrics = agent.train(experience).extra
     float(metrics['loss'])
     times.append(time.perf_counter() - start)
     cpu_times.append(_cpu_seconds() - cpu_start)

@@ -10,4 +10,4 @@ import os
 
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
-__version__ = '0.1.0'
+__version__ = '0.2.0'

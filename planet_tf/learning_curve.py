@@ -1,19 +1,17 @@
 """Learning curves: runs' `eval/returns.csv` read back, drawn, and set against the paper.
 
-`train_eval` appends one row per episode to `<root_dir>/eval/returns.csv`:
-`episodes,env_steps,train_steps,policy,return`, where `policy` is `random` (seed
-episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation); extra
-columns are ignored. Figures are drawn with matplotlib, the optional extra
+`train_eval` appends one row per episode to `<root_dir>/eval/returns.csv`
+(`planet_tf.run_dir.returns`, which reads it back): `policy` is `random` (seed
+episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation). Figures are drawn with matplotlib, the optional extra
 `pip install 'planet_tf[plot]'`; reading and the table need nothing beyond the
 package's own dependencies.
 """
 
-import ast
-import csv
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from planet_tf import run_dir as run_dir_lib
+from planet_tf.run_dir import ReturnRow as Row
 
 POLICIES = {
     'random': ('random seed episodes', '#969696'),
@@ -36,14 +34,6 @@ PAPER_SCORES = {
 LAST_EVALUATIONS = 5
 
 
-class Row(NamedTuple):
-  episodes: int
-  env_steps: int
-  train_steps: int
-  policy: str
-  value: float
-
-
 class Run(NamedTuple):
   """One run's curve: its directory, task (None if unknown) and rows."""
   root_dir: str
@@ -56,20 +46,13 @@ class Run(NamedTuple):
 
 
 def read_returns(path: str) -> List[Row]:
-  """Reads a `returns.csv`; returns its rows in file order.
+  """Reads a `returns.csv` (or a run directory's); returns its rows in file order.
 
   Raises:
     FileNotFoundError: if `path` does not exist.
     ValueError: if the file lacks the expected columns.
   """
-  with open(path) as f:
-    reader = csv.DictReader(f)
-    expected = {'episodes', 'env_steps', 'train_steps', 'policy', 'return'}
-    if not expected <= set(reader.fieldnames or ()):
-      raise ValueError(f'{path} is not a planet_tf returns.csv: columns '
-                       f'{reader.fieldnames}, expected {sorted(expected)}.')
-    return [Row(int(r['episodes']), int(r['env_steps']), int(r['train_steps']),
-                r['policy'], float(r['return'])) for r in reader]
+  return run_dir_lib.read_returns(path)
 
 
 def load_run(root_dir: str) -> Run:
@@ -79,9 +62,8 @@ def load_run(root_dir: str) -> Run:
     FileNotFoundError: if the run has no returns.csv.
     ValueError: if that file is not a planet_tf returns.csv.
   """
-  rows = read_returns(os.path.join(root_dir, 'eval', 'returns.csv'))
-  task = run_dir_lib.stored_binding(root_dir, 'train_eval.task_name')
-  return Run(root_dir, None if task is None else ast.literal_eval(task), rows)
+  rows = read_returns(run_dir_lib.RunDir(root_dir).returns_path)
+  return Run(root_dir, run_dir_lib.task_of_run(root_dir), rows)
 
 
 def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:

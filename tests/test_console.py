@@ -56,10 +56,7 @@ def test_train_prints_at_most_three_lines_beyond_progress_and_summary(tiny_run):
   assert summary.startswith('4 episodes, 40 env steps, ')
   assert summary.endswith(f'run directory {root}')
   others = [l for l in (result.stdout + result.stderr).splitlines()
-            if l.strip() and not PROGRESS.match(l) and l != summary and
-            # TFStepMetric's retracing warning: fixed at its cause (in
-            # train_eval.py) on the arch-core branch.
-            'triggered tf.function retracing' not in l]
+            if l.strip() and not PROGRESS.match(l) and l != summary]
   assert len(others) <= 3, '\n'.join(others)
   assert any(f'Run directory: {root}' in l for l in others), others
   assert any('Evaluation after 4 episodes: return' in l for l in others), others

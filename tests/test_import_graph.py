@@ -13,10 +13,6 @@ import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                     'planet_tf')
-# `bin/export` still imports `planet_tf.policies.export`, a name kept for it that
-# re-exports `planet_tf.run_dir.restore` (above the agents). Nothing in planet_tf
-# imports it; delete it and this entry once `bin/export` imports the new name.
-COMPAT_NAMES = {'planet_tf.policies.export'}
 # Imports every module for gin's registry (config.import_configurables).
 REGISTRY_WALKER = 'planet_tf.config'
 
@@ -147,29 +143,11 @@ def test_no_import_circle_between_modules():
 def test_no_import_circle_between_layers():
   layers = {}
   for module, imported in _graph().items():
-    if module in COMPAT_NAMES:
-      continue
     for other in imported:
       if _layer(other) != _layer(module):
         layers.setdefault(_layer(module), set()).add(_layer(other))
   assert _cycle(layers) is None
 
-
-def test_nothing_in_planet_tf_imports_the_compatibility_names():
-  users = [m for m, imported in _graph().items() if imported & COMPAT_NAMES]
-  assert not users
-
-
-@pytest.mark.parametrize('module', sorted(MODULES))
-def test_importlib_is_used_only_to_register_gin_configurables(module):
-  with open(MODULES[module]) as f:
-    tree = ast.parse(f.read())
-  calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and (
-      (isinstance(node.func, ast.Attribute) and
-       node.func.attr in ('import_module', '__import__')) or
-      (isinstance(node.func, ast.Name) and node.func.id == '__import__'))]
-  if module != REGISTRY_WALKER:
-    assert not calls
 
 
 def test_losses_compute_terms_only():

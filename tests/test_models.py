@@ -165,3 +165,38 @@ def test_steps_draw_only_from_the_random_source_they_are_given(model):
     sampled, _ = dynamics.observe(embeddings, actions,
                                   sample=tf.random.Generator.from_seed(0))
     assert not np.allclose(sampled.stoch, sampled.mean)
+
+
+
+def _gru_block_cell(x, h, kernel, recurrent, bias):
+  """TensorFlow 1's GRUBlockCell (the original PlaNet's), in numpy."""
+  sigmoid = lambda v: 1 / (1 + np.exp(-v))
+  d = h.shape[-1]
+  u = sigmoid(x @ kernel[:, :d] + h @ recurrent[:, :d] + bias[:d])
+  r = sigmoid(x @ kernel[:, d:2 * d] + h @ recurrent[:, d:2 * d] +
+              bias[d:2 * d])
+  c = np.tanh(x @ kernel[:, 2 * d:] + (r * h) @ recurrent[:, 2 * d:] +
+              bias[2 * d:])
+  return u * h + (1 - u) * c
+
+
+def test_rssm_can_use_the_original_codes_gru():
+  rssm = RSSM(stoch_size=4, deter_size=5, hidden_size=6, reset_after=False,
+              gate_bias=1.0)
+  state = rssm.initial_state(3)
+  rng = np.random.default_rng(0)
+  state = state._replace(stoch=tf.constant(rng.normal(size=[3, 4]), tf.float32),
+                         deter=tf.constant(rng.normal(size=[3, 5]), tf.float32))
+  action = tf.constant(rng.normal(size=[3, 2]), tf.float32)
+  prior = rssm.imagine_step(state, action)
+  weights = {v.name.split(':')[0]: v.numpy()
+             for v in rssm.trainable_variables}
+  # Gates start with bias 1 (keep more of the belief early), the candidate 0.
+  np.testing.assert_array_equal(weights['gru/bias'], [1.0] * 10 + [0.0] * 5)
+  x = np.maximum(np.concatenate([state.stoch, action], -1) @
+                 weights['img_in/kernel'] + weights['img_in/bias'], 0)
+  expected = _gru_block_cell(x, state.deter.numpy(), weights['gru/kernel'],
+                             weights['gru/recurrent_kernel'],
+                             weights['gru/bias'])
+  np.testing.assert_allclose(prior.deter.numpy(), expected, rtol=1e-5,
+                             atol=1e-5)

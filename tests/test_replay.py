@@ -170,3 +170,42 @@ def test_as_dataset_yields_batched_chunks_like_tf_agents():
   assert experience.step_type.dtype == tf.int32
   ids = experience.observation.numpy()[..., 0]
   assert np.all(ids == ids[:, :1])
+
+
+def _add_episode(replay, episode, length):
+  for step in _steps(episode, length):
+    replay(step)
+
+
+def test_recent_fraction_draws_that_share_from_the_newest_episodes(tmp_path):
+  replay = replay_lib.EpisodeReplay(_spec(), seed=0, recent_fraction=0.5,
+                                    directory=str(tmp_path))
+  for episode in range(20):
+    _add_episode(replay, episode, 20)
+  replay.mark_recent()
+  _add_episode(replay, 20, 20)
+  assert replay.num_recent_episodes == 1
+  ids = replay.sample(40, 10).observation[:, 0, 0]
+  # Half the batch from the recent episode; the other half uniform over all 21.
+  assert np.all(ids[:20] == 20)
+  assert np.sum(ids[20:] == 20) < 10 and len(set(ids[20:])) > 5
+  # A resumed replay counts its newest stored episode as the recent one.
+  resumed = replay_lib.EpisodeReplay(_spec(), seed=0, recent_fraction=0.5,
+                                     directory=str(tmp_path))
+  assert resumed.num_recent_episodes == 1
+  assert np.all(resumed.sample(40, 10).observation[:20, 0, 0] == 20)
+
+
+def test_uniform_sampling_ignores_the_newest_episode():
+  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  for episode in range(20):
+    _add_episode(replay, episode, 20)
+  replay.mark_recent()
+  _add_episode(replay, 20, 20)
+  ids = replay.sample(2100, 10).observation[:, 0, 0]
+  assert 50 < np.sum(ids == 20) < 150  # 1/21 of 2100 = 100 expected.
+
+
+def test_recent_fraction_out_of_range_is_refused():
+  with pytest.raises(ValueError, match='recent_fraction must be in'):
+    replay_lib.EpisodeReplay(_spec(), recent_fraction=1.5)

@@ -7,7 +7,7 @@
 In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
 `PolicySaver` format) acts without planet_tf: load it with `tf.saved_model.load`
 or `SavedModelPyTFEagerPolicy`. All logic lives in
-`planet_tf.policies.export.export_from_run`.
+`planet_tf.run_dir.restore.export_from_run`.
 """
 
 import sys
@@ -17,7 +17,7 @@ from absl import flags
 
 from planet_tf import cli
 from planet_tf import console
-from planet_tf.policies import export
+from planet_tf.run_dir import restore
 
 FLAGS = flags.FLAGS
 
@@ -40,7 +40,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   try:
-    path = export.export_from_run(FLAGS.root_dir, FLAGS.output,
+    path = restore.export_from_run(FLAGS.root_dir, FLAGS.output,
                                   FLAGS.checkpoint, FLAGS.collect,
                                   FLAGS.gin_param)
   except (FileNotFoundError, ValueError) as e:
