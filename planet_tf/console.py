@@ -32,11 +32,14 @@ ENV_DEFAULTS = {
 }
 
 # Log messages (regular expressions) that a SavedModel export or load of a
-# PlaNet policy always logs at WARNING and that need no action.
+# PlaNet policy, or loading a control-suite task, always logs at WARNING and
+# that need no action from the user.
 HARMLESS_LOGS = (
     r'Skipping full serialization of Keras layer .* because it is not built',
     r'is not a valid tf\.function parameter name\. Sanitizing',
     r'Importing a function .* with ops with unsaved custom gradients',
+    # dm_control's own cheetah model uses an attribute MuJoCo 3 deprecates.
+    r"compiler attribute 'settotalmass' is deprecated",
 )
 # Python warnings (category, message regular expression) of the same kind.
 HARMLESS_WARNINGS = (
