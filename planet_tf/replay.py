@@ -54,9 +54,9 @@ class EpisodeReplay:
         loaded from; None keeps them in memory only.
       seed: seed of the chunk sampler.
       recent_fraction: share of each batch drawn from the recent episodes (those
-        finished since the last `mark_recent()`), as the original PlaNet's
-        default 'recent' loader does; 0 draws every chunk uniformly over all
-        windows.
+        finished since the last `mark_recent()`); 0 draws every chunk uniformly
+        over all windows, which is what the original PlaNet's 'recent' loader
+        amounts to (docs/fidelity.md). A lever for small training budgets.
     """
     if capacity_steps < 1:
       raise ValueError(f'capacity_steps must be >= 1, got {capacity_steps}.')
