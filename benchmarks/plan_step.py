@@ -58,7 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HORIZON, ITERATIONS, CANDIDATES, TOP_K = 12, 10, 1000, 100  # The paper's.
 # The figure for this 2-core CPU's float32 matmul rate when idle.
 NOMINAL_GFLOPS, NOMINAL_CORES = 160.0, 2
-STOCH, DETER, HIDDEN, REWARD_UNITS = 30, 200, 200, (200, 200)
+STOCH, DETER, HIDDEN, REWARD_UNITS = 30, 200, 200, (300, 300, 300)
 
 
 def flop_per_candidate_step(action_size):

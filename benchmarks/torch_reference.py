@@ -51,13 +51,15 @@ Known differences from our TensorFlow code (none changes the FLOPs):
   `nn.ConvTranspose2d`; ours computes it as one matmul.
 * PyTorch's default initialisers (ours: Glorot uniform, zero bias); Adam adds eps
   to sqrt(v_hat) (Keras to sqrt(v) with the bias correction folded into the
-  step size); the GRU is `nn.GRUCell` (gates as Keras' `reset_after=True`).
+  step size); the GRU is a two-matmul `GRUBlockCell` module (ours: Keras'
+  `GRUCell` with `reset_after=False`, one kernel split in three).
 * Random numbers come from PyTorch's generator, not from `tf.random`.
 
 With our TF model's weights copied in (kernels transposed, embedding rows
 permuted NHWC -> NCHW, GRU gates reordered), the embedding, decoder mean, prior
 and posterior parameters, reward mean and KL agreed with ours to ~1e-6, and
-both models have 5,130,220 parameters.
+both models have 5,293,220 parameters (the GRU and the reward head re-checked
+the same way after the change to the original code's variants, 2026-11-30).
 
 Install (a separate venv; never into the TensorFlow venv; pin the version, or
 pip fetches a multi-GB CUDA build; the CPU wheel is on this machine's disk):
@@ -83,7 +85,7 @@ from torch import nn
 from torch.nn import functional as F
 
 # Paper sizes, as in our WorldModel / RSSM / ConvEncoder / ConvDecoder defaults.
-STOCH, DETER, HIDDEN, REWARD_UNITS = 30, 200, 200, (200, 200)
+STOCH, DETER, HIDDEN, REWARD_UNITS = 30, 200, 200, (300, 300, 300)
 IMAGE_SIZE, CHANNELS, BIT_DEPTH = 64, 3, 5
 FREE_NATS, MIN_STDDEV = 3.0, 0.1
 LEARNING_RATE, ADAM_EPSILON, GRAD_CLIP_NORM = 1e-3, 1e-4, 1000.0
@@ -197,6 +199,28 @@ class DenseHead(nn.Module):
     return self.out(x).squeeze(-1)
 
 
+class GRUBlockCell(nn.Module):
+  """The original code's GRU, as our `RSSM`'s (`reset_after=False`, gate bias 1).
+
+  `r, u = sigmoid(W_g [x, h] + 1)`, `c = tanh(W_c [x, r * h])`,
+  `h' = u * h + (1 - u) * c`: the reset gate applies before the candidate's
+  matmul, which `nn.GRUCell` (reset after, as Keras' default) cannot express.
+  """
+
+  def __init__(self, input_size, units):
+    super().__init__()
+    self.gates = nn.Linear(input_size + units, 2 * units)
+    self.candidate = nn.Linear(input_size + units, units)
+    with torch.no_grad():
+      self.gates.bias.fill_(1.0)
+      self.candidate.bias.zero_()
+
+  def forward(self, x, h):
+    reset, update = torch.sigmoid(self.gates(torch.cat([x, h], -1))).chunk(2, -1)
+    candidate = torch.tanh(self.candidate(torch.cat([x, reset * h], -1)))
+    return update * h + (1 - update) * candidate
+
+
 class RSSM(nn.Module):
   """PlaNet's recurrent state-space model (paper Sec. 3), as our `RSSM`.
 
@@ -210,7 +234,7 @@ class RSSM(nn.Module):
     super().__init__()
     self.stoch, self.deter = stoch, deter
     self.img_in = nn.Linear(stoch + action_size, hidden)
-    self.gru = nn.GRUCell(hidden, deter)
+    self.gru = GRUBlockCell(hidden, deter)
     self.img_hidden = nn.Linear(deter, hidden)
     self.img_out = nn.Linear(hidden, 2 * stoch)
     self.obs_hidden = nn.Linear(deter + embedding_size, hidden)

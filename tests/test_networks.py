@@ -117,14 +117,14 @@ def test_decoder_first_layer_as_matmul_equals_its_transposed_conv(
   assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
 
 
-def test_reward_head_is_two_relu_layers_of_200_and_a_unit_gaussian():
+def test_reward_head_is_the_original_codes_three_relu_layers_of_300():
   head = DenseHead()
   dist = head(tf.zeros([5, 4, 230]))
   assert isinstance(dist, tfd.Normal)
   assert dist.mean().shape == (5, 4)
   np.testing.assert_allclose(dist.stddev(), np.ones([5, 4]))
   assert [v.shape.as_list() for v in head.trainable_variables] == [
-      [230, 200], [200], [200, 200], [200], [200, 1], [1]]
+      [230, 300], [300], [300, 300], [300], [300, 300], [300], [300, 1], [1]]
 
 
 def test_dense_head_sizes_and_event_shape_are_configurable():

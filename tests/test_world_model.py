@@ -278,8 +278,10 @@ def test_base_gin_builds_the_papers_world_model():
   assert model.dynamics.state_spec().deter.shape == (200,)
   head = model.reward_heads['reward']
   assert head(tf.zeros([1, 230])).mean().shape == (1,)
+  # The original code's reward head: three ReLU layers of 300.
   assert [v.shape.as_list() for v in head.trainable_variables[::2]] == [
-      [230, 200], [200, 200], [200, 1]]
+      [230, 300], [300, 300], [300, 300], [300, 1]]
+  assert model.reward_scale == 10.0
 
 
 def test_update_compiles_with_xla():
@@ -339,7 +341,13 @@ def test_base_gin_model_has_the_papers_layer_shapes():
   assert kernels(model.dynamics) == [
       [36, 200], [200, 600], [200, 600], [200, 200], [200, 60], [1224, 200],
       [200, 60]]
+  # The original's GRUBlockCell: reset gate before the matmul (one bias row),
+  # gate biases starting at 1, the candidate's at 0.
+  [gru_bias] = [v for v in model.dynamics.trainable_variables
+                if 'gru' in v.name and 'bias' in v.name]
+  assert gru_bias.shape == (600,)
+  np.testing.assert_array_equal(gru_bias.numpy(), [1.0] * 400 + [0.0] * 200)
   # The same count as the independent PyTorch reference of this architecture
-  # (benchmarks/torch_reference.py reports 5,130,220 parameters).
+  # (benchmarks/torch_reference.py reports 5,293,220 parameters).
   assert sum(int(np.prod(v.shape)) for v in model.trainable_variables) == (
-      5_130_220)
+      5_293_220)

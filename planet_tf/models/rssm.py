@@ -24,8 +24,8 @@ class RSSM(dynamics.Dynamics):
                hidden_size: int = 200,
                min_stddev: float = 0.1,
                activation='relu',
-               reset_after: bool = True,
-               gate_bias: float = 0.0,
+               reset_after: bool = False,
+               gate_bias: float = 1.0,
                **kwargs):
     """Args:
       stoch_size: S, dimensions of the Gaussian stochastic state.
@@ -33,12 +33,13 @@ class RSSM(dynamics.Dynamics):
       hidden_size: units of the hidden layers around the GRU.
       min_stddev: added to the softplus standard deviations.
       activation: Keras activation of the hidden layers.
-      reset_after: Keras' GRU variant that applies the reset gate after the
-        recurrent matmul (True, cuDNN's); False applies it before, as
-        TensorFlow 1's `GRUBlockCell` of the original code does.
+      reset_after: False (the default) applies the reset gate before the
+        recurrent matmul, as TensorFlow 1's `GRUBlockCell` of the original code
+        does; True is Keras' (and cuDNN's and PyTorch's) variant, which applies
+        it after.
       gate_bias: initial bias of the reset and update gates (the candidate's
-        starts at 0); the original's `GRUBlockCell` uses 1.0, so that early in
-        training the belief keeps more of its previous value.
+        starts at 0); 1.0 is the original's `GRUBlockCell`, so that early in
+        training the belief keeps more of its previous value; Keras' is 0.
       **kwargs: `tf.keras.layers.Layer` arguments.
     """
     super().__init__(stoch_size, deter_size, **kwargs)

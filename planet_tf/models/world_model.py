@@ -61,7 +61,8 @@ class WorldModel(tf.keras.Model):
       bit_depth: image bit depth for `preprocessing.preprocess`.
       free_nats: per-step free nats of every KL term.
       kl_scale: beta of the one-step KL term (beta_1 of eq. 7).
-      reward_scale: weight of the reward log-likelihood.
+      reward_scale: weight of the reward log-likelihood; 1 is the ELBO, the
+        original code (and `base.gin`) uses 10.
       latent_overshooting_distance: D of eq. 7; 0 is the standard ELBO.
       latent_overshooting_scale: beta_d for d > 1.
       observation_overshooting_distance: decode open-loop predictions of 1..D
@@ -103,6 +104,11 @@ class WorldModel(tf.keras.Model):
   def free_nats(self):
     """Per-step free nats of the KL terms; 0 without a stochastic state."""
     return self._free_nats if self.dynamics.stoch_size else 0.0
+
+  @property
+  def reward_scale(self):
+    """Weight of the reward log-likelihood in the loss."""
+    return self._reward_scale
 
   def build_variables(self, image_shape=None):
     """Creates every variable (encoder, dynamics, decoder, all reward heads) once.

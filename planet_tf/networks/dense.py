@@ -13,12 +13,13 @@ tfd = tfp.distributions
 class DenseHead(tf.keras.layers.Layer):
   """An MLP from features `[..., F]` to `Normal(mean, stddev)`.
 
-  The reward head of the paper is two ReLU layers of 200 units and a unit-variance
-  Gaussian over a scalar.
+  The reward head of the original code is three ReLU layers of 300 units and a
+  unit-variance Gaussian over a scalar (the paper's text and the PyTorch port use
+  two of 200: `units=(200, 200)`).
   """
 
   def __init__(self,
-               units: Sequence[int] = (200, 200),
+               units: Sequence[int] = (300, 300, 300),
                shape: Sequence[int] = (),
                activation='relu',
                stddev: float = 1.0,
