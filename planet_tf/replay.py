@@ -117,6 +117,15 @@ class EpisodeReplay:
   def episode_lengths(self):
     return [len(e[0]) for e in self._episodes]
 
+  def episode_returns(self):
+    """The undiscounted return of each episode in memory (boundary step left out)."""
+    returns = []
+    for episode in self._episodes:
+      steps = tf.nest.pack_sequence_as(self._data_spec, episode)
+      returns.append(float(np.sum(np.where(
+          steps.step_type == ts.StepType.LAST, 0.0, steps.reward))))
+    return returns
+
   def episode_tasks(self):
     """The task label of each episode in memory (None for unlabelled ones)."""
     return list(self._tasks)
