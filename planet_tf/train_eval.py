@@ -149,8 +149,9 @@ def train_eval(root_dir,
 
   Returns:
     dict with the final `episodes`, `env_steps`, `train_steps`, the list of
-    `eval_returns` `(episodes, return)` of this invocation, and `out_of_time`
-    (True if `max_minutes` stopped it before `num_episodes`).
+    `eval_returns` `(episodes, return)` of this invocation (with several
+    tasks, the mean of the tasks' returns), and `out_of_time` (True if
+    `max_minutes` stopped it before `num_episodes`).
 
   Raises:
     ValueError: for an unknown task or invalid sizes.
@@ -159,8 +160,8 @@ def train_eval(root_dir,
     planet_tf.run_dir.CheckpointError: if its checkpoint cannot be restored.
     planet_tf.run_dir.RunLockedError: if another process trains in `root_dir`.
   """
-  if task_names is not None and not isinstance(task_names, str):
-    task_names = tuple(task_names)
+  if isinstance(task_names, list):
+    task_names = tuple(task_names)  # Frozen settings; gin gives a list.
   settings = Settings(
       task_name=task_name, task_names=task_names,
       num_seed_episodes=num_seed_episodes,
@@ -472,6 +473,8 @@ class _Loop:
                                             self.paths.returns_path) else [])
               if r.policy != 'greedy'}
     total = self.metrics.episodes
+    if total <= counted:
+      return
     returns = self.replay.episode_returns()[counted - total:]
     lengths = self.replay.episode_lengths()[counted - total:]
     env_steps = self.metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
