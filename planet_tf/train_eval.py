@@ -162,6 +162,9 @@ def train_eval(root_dir,
   """
   if isinstance(task_names, list):
     task_names = tuple(task_names)  # Frozen settings; gin gives a list.
+  if task_names is not None:
+    # Before the run directory is touched: a refused start changes nothing.
+    envs.multitask.check_no_shared_action_repeat()
   settings = Settings(
       task_name=task_name, task_names=task_names,
       num_seed_episodes=num_seed_episodes,

@@ -252,3 +252,10 @@ def test_multitask_gin_trains_at_tiny_sizes(tmp_path):
   # One SavedModel for all six, acting in the longest action (6-d).
   policy = evaluation.load_saved_policy(os.path.join(root, 'policies', '2'))
   assert policy.action_spec.shape == (6,)
+
+
+def test_a_task_files_action_repeat_is_refused_before_the_run_starts(tmp_path):
+  config.parse_gin(['multitask_tiny.gin', 'cheetah.gin'], finalize=False)
+  with pytest.raises(ValueError, match='load.action_repeat is bound to 4'):
+    train_eval.train_eval(str(tmp_path / 'run'), task_name=None)
+  assert not os.path.exists(tmp_path / 'run')

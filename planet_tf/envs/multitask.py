@@ -93,8 +93,12 @@ def check_task_names(task_names: Sequence[str]) -> List[str]:
   return names
 
 
-def _check_no_shared_action_repeat():
-  """Refuses a gin-bound `load.action_repeat`: each task keeps its own."""
+def check_no_shared_action_repeat():
+  """Refuses a gin-bound `load.action_repeat`: each task keeps its own.
+
+  Raises:
+    ValueError: naming the binding.
+  """
   try:
     bound = gin.query_parameter('planet_tf.envs.load.action_repeat')
   except ValueError:
@@ -158,7 +162,7 @@ def load(task_names, seed=None, **kwargs):
     ValueError: for bad task names, or a gin-bound shared action repeat.
   """
   names = check_task_names(task_names)
-  _check_no_shared_action_repeat()
+  check_no_shared_action_repeat()
   size = max(task_action_sizes(names))
   return [load_task(name, size, seed=None if seed is None else seed + i,
                     **kwargs) for i, name in enumerate(names)]
@@ -171,7 +175,7 @@ def load_tf(task_names, seed=None, **kwargs):
     A list of isolated `TFPyEnvironment`s, one per task, with equal specs.
   """
   names = check_task_names(task_names)
-  _check_no_shared_action_repeat()
+  check_no_shared_action_repeat()
   size = max(task_action_sizes(names))
   return [suite.isolated_tf_env(functools.partial(
       load_task, name, size, seed=None if seed is None else seed + i, **kwargs))
