@@ -137,6 +137,12 @@ def collect_random_episodes(tf_env, observers, num_episodes=1):
 
 
 def episode_driver(tf_env, policy, observers):
-  """A driver whose `run()` collects one episode of `policy` (traced per action)."""
+  """A driver whose `run()` collects one episode of `policy` (traced per action).
+
+  A `TracedPolicy` is used as is, so several environments with equal specs (the
+  tasks of a multi-task run) share one trace.
+  """
+  if not isinstance(policy, TracedPolicy):
+    policy = TracedPolicy(policy)
   return dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, TracedPolicy(policy), observers, num_episodes=1)
+      tf_env, policy, observers, num_episodes=1)

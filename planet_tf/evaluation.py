@@ -91,13 +91,16 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
 
   The environment is built like the run's (action repeat, episode length, ...,
   from its `operative_config.gin`) when `path` belongs to a run. Nothing else of
-  the run's configuration is read: the SavedModel carries the model.
+  the run's configuration is read: the SavedModel carries the model. A policy
+  whose action is longer than the task's (a multi-task policy) acts through
+  `envs.PaddedActionEnv`: the task receives its own first dimensions.
 
   Args:
     path: a SavedModel policy directory or a run directory (newest export).
     num_episodes: episodes to run.
     video_dir: if set, each episode is written there as `episode-<i>.gif`.
-    task_name: the task; read from the run when None.
+    task_name: the task; read from the run when None. Needed for a multi-task
+      run (one of its tasks) and for a policy outside a run.
     seed: seed of the environment.
 
   Returns:
@@ -105,24 +108,51 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
 
   Raises:
     FileNotFoundError: if `path` holds no exported policy.
-    ValueError: if the task cannot be determined (pass `task_name`).
+    ValueError: if the task cannot be determined (pass `task_name`), is not one
+      of a multi-task run's, or needs a longer action than the policy's.
   """
   policy_dir = run_dir_lib.find_policy_dir(path)
   run_dir = run_dir_lib.find_run_dir(policy_dir)
-  env_kwargs = {}
+  env_kwargs, run_tasks = {}, None
   if run_dir is not None:
     env_kwargs = run_dir_lib.env_settings_of_run(run_dir)
-    task_name = task_name or run_dir_lib.task_of_run(run_dir)
+    run_tasks = run_dir_lib.tasks_of_run(run_dir)
+  if run_tasks and len(run_tasks) > 1:
+    if task_name not in run_tasks:
+      raise ValueError(
+          f'{policy_dir} acts on the tasks {", ".join(run_tasks)} of a '
+          'multi-task run; ' + ('pass one of them as the task (--task_name).'
+                                if task_name is None else
+                                f'{task_name!r} is not one of them.'))
+    env_kwargs.pop('action_repeat', None)  # Each task keeps its own.
+  elif run_tasks:
+    task_name = task_name or run_tasks[0]
   if task_name is None:
     raise ValueError(
         f'Cannot tell the task of {policy_dir}: it is not inside a run directory '
         f'with an operative_config.gin; pass the task name (one of '
         f'{", ".join(sorted(envs.TASKS))}).')
-  env = envs.load(task_name, seed=seed, **env_kwargs)
-  episodes = run_episodes(env, load_saved_policy(policy_dir), num_episodes,
+  policy = load_saved_policy(policy_dir)
+  env = _task_env(task_name, policy.action_spec, seed, env_kwargs)
+  episodes = run_episodes(env, policy, num_episodes,
                           record_frames=video_dir is not None)
+  env.close()
   if video_dir is not None:
     for i, episode in enumerate(episodes):
       summaries.write_gif(os.path.join(video_dir, f'episode-{i}.gif'),
                           episode.frames)
   return policy_dir, [e.reward_sum for e in episodes]
+
+
+def _task_env(task_name, action_spec, seed, env_kwargs):
+  """The task's environment for a policy acting in `action_spec` (`[A]`)."""
+  env = envs.load(task_name, seed=seed, **env_kwargs)
+  size, policy_size = env.action_spec().shape[0], action_spec.shape[0]
+  if size > policy_size:
+    env.close()
+    raise ValueError(
+        f'The policy acts in {policy_size} dimensions but {task_name} needs '
+        f'{size}: it was not trained on this task.')
+  if size < policy_size:
+    env = envs.PaddedActionEnv(env, policy_size)
+  return env

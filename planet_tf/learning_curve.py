@@ -35,14 +35,18 @@ LAST_EVALUATIONS = 5
 
 
 class Run(NamedTuple):
-  """One run's curve: its directory, task (None if unknown) and rows."""
+  """One run's curve: its directory, task (None if unknown) and rows.
+
+  `label` names the curve when set (one task of a multi-task run).
+  """
   root_dir: str
   task: Optional[str]
   rows: List[Row]
+  label: Optional[str] = None
 
   @property
   def name(self):
-    return os.path.basename(os.path.normpath(self.root_dir))
+    return self.label or os.path.basename(os.path.normpath(self.root_dir))
 
 
 def read_returns(path: str) -> List[Row]:
@@ -64,6 +68,22 @@ def load_run(root_dir: str) -> Run:
   """
   rows = read_returns(run_dir_lib.RunDir(root_dir).returns_path)
   return Run(root_dir, run_dir_lib.task_of_run(root_dir), rows)
+
+
+def split_by_task(run: Run) -> List[Run]:
+  """One curve per task of a multi-task run (rows with a `task` column).
+
+  Returns:
+    `[run]` for a one-task run; else one `Run` per task, in the order the
+    tasks first appear, named `<run>/<task>`, each with that task's rows.
+  """
+  tasks = list(dict.fromkeys(r.extra.get('task') for r in run.rows
+                             if r.extra.get('task')))
+  if not tasks:
+    return [run]
+  return [Run(run.root_dir, task,
+              [r for r in run.rows if r.extra.get('task') == task],
+              f'{run.name}/{task}') for task in tasks]
 
 
 def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:

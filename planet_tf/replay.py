@@ -7,8 +7,13 @@ data arrives (12,328 bytes per 64x64x3 step with a 6-d action: 11.5 GiB per 1M p
 steps, measured RSS growth 12.4 KB per step, nothing preallocated), and, given a
 `directory`, writes every finished episode to disk atomically (compressed) and reads
 them back on construction, so a resumed run has every episode it had finished.
+
+Episodes may carry a task label (`observer(task)`, for one agent trained on
+several tasks); labelled episodes are sampled task by task (`sample`), so a task
+with short episodes gets as many chunks as one with long episodes.
 """
 
+import functools
 import glob
 import os
 import re
@@ -24,6 +29,8 @@ from planet_tf import files
 # The stored episodes of a run: `episode-<number>-<length>.npz`.
 FILE_PATTERN = 'episode-*.npz'
 _FILE_NAME = re.compile(r'^episode-(\d+)-\d+\.npz$')
+# The task label of an episode in its file (absent for unlabelled episodes).
+_TASK_KEY = 'task'
 
 
 @gin.configurable
@@ -41,6 +48,9 @@ class EpisodeReplay:
 
   Capacity is in environment steps; past it the oldest episodes leave memory (their
   files, if any, stay on disk).
+
+  An episode added through `observer(task)` is labelled with `task` (kept in its
+  file too); see `sample` for how labels change sampling.
   """
 
   def __init__(self, data_spec, capacity_steps=1_000_000, directory=None,
@@ -72,10 +82,12 @@ class EpisodeReplay:
     self._rng = np.random.default_rng(seed)
     self._lock = threading.Lock()
     self._episodes = []  # Each a list of flat arrays `[T, ...]`.
+    self._tasks = []  # The task label of each episode in memory, or None.
     self._num_steps = 0
     self._total_episodes = 0  # Counts evicted ones too.
     self._next_number = 1  # Of the next episode file: above every file on disk.
     self._open = {}  # Environment index -> list of flat single-step arrays.
+    self._open_tasks = {}  # Environment index -> task label of its episode.
     if directory:
       os.makedirs(directory, exist_ok=True)
       self._load(directory)
@@ -105,20 +117,44 @@ class EpisodeReplay:
   def episode_lengths(self):
     return [len(e[0]) for e in self._episodes]
 
-  def __call__(self, trajectory):
-    """Adds one step; the observer entry point. Returns a no-op in graph mode."""
+  def episode_returns(self):
+    """The undiscounted return of each episode in memory (boundary step left out)."""
+    returns = []
+    for episode in self._episodes:
+      steps = tf.nest.pack_sequence_as(self._data_spec, episode)
+      returns.append(float(np.sum(np.where(
+          steps.step_type == ts.StepType.LAST, 0.0, steps.reward))))
+    return returns
+
+  def episode_tasks(self):
+    """The task label of each episode in memory (None for unlabelled ones)."""
+    return list(self._tasks)
+
+  def __call__(self, trajectory, task=None):
+    """Adds one step; the observer entry point. Returns a no-op in graph mode.
+
+    Args:
+      trajectory: one step, unbatched or `[N, ...]`.
+      task: label of the episode this step belongs to (str), or None.
+    """
     flat = tf.nest.flatten(without_policy_info(trajectory))
+    add = functools.partial(self._add_flat, task=task)
     if any(tf.is_tensor(x) for x in flat):
       if not tf.executing_eagerly():
-        return tf.numpy_function(self._add_flat, flat, tf.int64,
-                                 name='episode_replay_add')
+        return tf.numpy_function(add, flat, tf.int64, name='episode_replay_add')
       flat = [x.numpy() if tf.is_tensor(x) else x for x in flat]
-    self._add_flat(*flat)
+    add(*flat)
     return None
 
   add = __call__
 
-  def _add_flat(self, *flat):
+  def observer(self, task):
+    """A driver observer that adds steps to episodes labelled `task` (str)."""
+    if not isinstance(task, str) or not task:
+      raise ValueError(f'A task label is a non-empty string, got {task!r}.')
+    return functools.partial(self.__call__, task=task)
+
+  def _add_flat(self, *flat, task=None):
     flat = [np.asarray(x) for x in flat]
     outer = flat[0].ndim - len(self._flat_specs[0].shape)
     if outer not in (0, 1):
@@ -139,6 +175,8 @@ class EpisodeReplay:
         if step_types[i] == ts.StepType.FIRST and current:
           self._finish(i)
           current = self._open.setdefault(i, [])
+        if not current:
+          self._open_tasks[i] = task
         current.append(step)
         if step_types[i] == ts.StepType.LAST:
           self._finish(i)
@@ -149,20 +187,23 @@ class EpisodeReplay:
 
   def _finish(self, index):
     steps = self._open.pop(index)
+    task = self._open_tasks.pop(index, None)
     episode = [np.stack(field) for field in zip(*steps)]
     self._total_episodes += 1
     if self._directory:
-      self._save(episode, self._next_number)
+      self._save(episode, self._next_number, task)
       self._next_number += 1
-    self._append(episode)
+    self._append(episode, task)
 
-  def _append(self, episode):
+  def _append(self, episode, task):
     self._episodes.append(episode)
+    self._tasks.append(task)
     self._num_steps += len(episode[0])
     while self._num_steps > self._capacity and len(self._episodes) > 1:
       self._num_steps -= len(self._episodes.pop(0)[0])
+      self._tasks.pop(0)
 
-  def _save(self, episode, number):
+  def _save(self, episode, number, task=None):
     """Writes `episode-<number>-<length>.npz` atomically; never overwrites."""
     base = f'episode-{number:06d}-{len(episode[0])}.npz'
     name = os.path.join(self._directory, base)
@@ -171,8 +212,10 @@ class EpisodeReplay:
           f'Episode file number {number} already exists in {self._directory}; '
           'refusing to overwrite a stored episode (was a file added while this '
           'run was going on?).')
-    files.atomic_write(name, lambda f: np.savez_compressed(
-        f, **{f'f{i}': x for i, x in enumerate(episode)}))
+    arrays = {f'f{i}': x for i, x in enumerate(episode)}
+    if task is not None:
+      arrays[_TASK_KEY] = np.array(task)
+    files.atomic_write(name, lambda f: np.savez_compressed(f, **arrays))
 
   def _load(self, directory):
     # Left by a run killed while writing: incomplete, never renamed.
@@ -187,6 +230,7 @@ class EpisodeReplay:
       try:
         with np.load(path) as data:
           episode = [data[f'f{i}'] for i in range(len(self._flat_specs))]
+          task = str(data[_TASK_KEY]) if _TASK_KEY in data.files else None
       except Exception as e:  # pylint: disable=broad-except
         raise ValueError(
             f'Cannot read episode file {path}: {e}. It does not match this '
@@ -198,7 +242,7 @@ class EpisodeReplay:
               f'Episode file {path} holds a field of shape {x.shape[1:]}, '
               f'which does not match spec {spec}.')
       self._total_episodes += 1
-      self._append(episode)
+      self._append(episode, task)
 
   def mark_recent(self):
     """Starts a new collection phase: episodes finished from now on are recent.
@@ -222,6 +266,13 @@ class EpisodeReplay:
     lie inside one finished episode; with `recent_fraction > 0`, that share of
     the batch (rounded) is drawn the same way from the recent episodes only.
 
+    When episodes carry task labels (`observer(task)`), each chunk draws a task
+    first (uniformly among the tasks with an episode of `length` steps), then
+    one of its episodes, then a window inside it: every task gets an equal share
+    of the chunks whatever its episode length, as the original PlaNet, which
+    draws episodes rather than steps. The recent share draws a recent episode,
+    then a window.
+
     Raises:
       ValueError: if no finished episode has `length` steps.
     """
@@ -233,23 +284,47 @@ class EpisodeReplay:
         raise ValueError(
             f'No finished episode has {length} steps to sample from '
             f'(episode lengths: {self.episode_lengths()[:10]}...).')
-      bounds = np.cumsum(starts)
-      flat_index = self._rng.integers(0, total, size=batch_size)
-      num_recent = self.num_recent_episodes
-      recent_total = starts[len(starts) - num_recent:].sum() if num_recent else 0
-      num_from_recent = int(round(self._recent_fraction * batch_size))
-      if num_from_recent and recent_total:
-        # The recent episodes are the last ones in memory: their windows are
-        # the last `recent_total` flat indices.
-        flat_index[:num_from_recent] = total - recent_total + self._rng.integers(
-            0, recent_total, size=num_from_recent)
-      which = np.searchsorted(bounds, flat_index, side='right')
-      offsets = flat_index - (bounds[which] - starts[which])
+      if any(task is not None for task in self._tasks):
+        which, offsets = self._sample_by_task(starts, batch_size)
+      else:
+        which, offsets = self._sample_windows(starts, total, batch_size)
       fields = []
       for f in range(len(self._flat_specs)):
         fields.append(np.stack([
             episodes[e][f][o:o + length] for e, o in zip(which, offsets)]))
     return tf.nest.pack_sequence_as(self._data_spec, fields)
+
+  def _sample_windows(self, starts, total, batch_size):
+    """Uniform over every window. Returns `(episode indices, offsets)` `[B]`."""
+    bounds = np.cumsum(starts)
+    flat_index = self._rng.integers(0, total, size=batch_size)
+    num_recent = self.num_recent_episodes
+    recent_total = starts[len(starts) - num_recent:].sum() if num_recent else 0
+    num_from_recent = int(round(self._recent_fraction * batch_size))
+    if num_from_recent and recent_total:
+      # The recent episodes are the last ones in memory: their windows are
+      # the last `recent_total` flat indices.
+      flat_index[:num_from_recent] = total - recent_total + self._rng.integers(
+          0, recent_total, size=num_from_recent)
+    which = np.searchsorted(bounds, flat_index, side='right')
+    offsets = flat_index - (bounds[which] - starts[which])
+    return which, offsets
+
+  def _sample_by_task(self, starts, batch_size):
+    """A task, one of its episodes, a window. Returns `(indices, offsets)` `[B]`."""
+    eligible = np.flatnonzero(starts > 0)
+    tasks = list(dict.fromkeys(self._tasks[i] for i in eligible))
+    by_task = [eligible[[self._tasks[i] == t for i in eligible]] for t in tasks]
+    chosen = self._rng.integers(0, len(tasks), size=batch_size)
+    which = np.array([by_task[t][self._rng.integers(0, len(by_task[t]))]
+                      for t in chosen], dtype=np.int64)
+    num_recent = self.num_recent_episodes
+    recent = eligible[eligible >= len(starts) - num_recent] if num_recent else []
+    num_from_recent = int(round(self._recent_fraction * batch_size))
+    if num_from_recent and len(recent):
+      which[:num_from_recent] = self._rng.choice(recent, size=num_from_recent)
+    offsets = self._rng.integers(0, starts[which])
+    return which, offsets
 
   def as_dataset(self, batch_size, length, prefetch=2):
     """Returns a `tf.data.Dataset` of `(Trajectory [B, L, ...], ())` like TF-Agents.

@@ -3,7 +3,9 @@
 `S` random seed episodes; then, until `num_episodes` episodes are collected: `C`
 world-model updates on `[B, L]` chunks, one episode with the collect policy through
 a TF-Agents driver, and every `eval_interval` episodes an evaluation with the
-greedy policy. Everything a run writes is under `root_dir` (`run_dir.RunDir`).
+greedy policy. With several tasks (`task_names`), one agent learns them all:
+`S` seed episodes per task, then the tasks take turns (round robin), one
+episode each after `C` updates; every task is evaluated. Everything a run writes is under `root_dir` (`run_dir.RunDir`).
 A second call with the same `root_dir` resumes from the newest checkpoint and the
 stored episodes (see `planet_tf.run_dir`).
 """
@@ -12,7 +14,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from typing import Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 from absl import logging
 import gin
@@ -38,10 +40,12 @@ class Settings:
   Settings marked resumable may change when a run resumes; every other one must
   equal the stored run's (`run_dir.check_config`).
 
+  Exactly one of `task_name` and `task_names` is set.
+
   Raises:
     ValueError: for an unknown task or an invalid size, naming the setting.
   """
-  task_name: str
+  task_name: Optional[str]
   num_seed_episodes: int
   num_episodes: int = dataclasses.field(metadata=_RESUMABLE)
   train_steps_per_episode: int
@@ -54,9 +58,19 @@ class Settings:
   checkpoint_interval: int = dataclasses.field(metadata=_RESUMABLE)
   seed: Optional[int]
   max_minutes: Optional[float] = dataclasses.field(metadata=_RESUMABLE)
+  task_names: Optional[Tuple[str, ...]]
 
   def __post_init__(self):
-    envs.get_task(self.task_name)
+    if (self.task_name is None) == (self.task_names is None):
+      raise ValueError(
+          'train_eval needs one task (bind train_eval.task_name, as a task gin '
+          'file does) or several (train_eval.task_names, as multitask.gin '
+          f'does), not {"both" if self.task_name else "neither"}; tasks are '
+          f'{", ".join(sorted(envs.TASKS))}.')
+    if self.task_names is None:
+      envs.get_task(self.task_name)
+    else:
+      envs.multitask.check_task_names(self.task_names)
     for name in ('num_episodes', 'train_steps_per_episode', 'batch_size',
                  'eval_interval', 'num_eval_episodes', 'export_interval',
                  'video_interval', 'checkpoint_interval', 'num_seed_episodes'):
@@ -76,9 +90,22 @@ RESUMABLE = frozenset(f.name for f in dataclasses.fields(Settings)
                       if f.metadata.get('resumable'))
 
 
+def stored_settings(settings: Settings):
+  """The settings a run stores: a one-task run leaves out `task_names`.
+
+  So a one-task run stores exactly what it stored before several tasks existed,
+  and such runs resume.
+  """
+  stored = dataclasses.asdict(settings)
+  if settings.task_names is None:
+    del stored['task_names']
+  return stored
+
+
 @gin.configurable(denylist=['root_dir'])
 def train_eval(root_dir,
                task_name=None,
+               task_names=None,
                num_seed_episodes=5,
                num_episodes=1000,
                train_steps_per_episode=100,
@@ -91,21 +118,26 @@ def train_eval(root_dir,
                checkpoint_interval=1,
                seed=None,
                max_minutes=None):
-  """Trains PlaNet on `task_name`, or resumes the run in `root_dir`.
+  """Trains PlaNet on `task_name` (or `task_names`), or resumes the run in `root_dir`.
 
   Args:
     root_dir: directory of the run (created).
     task_name: a key of `planet_tf.envs.TASKS`; the environment's other settings
       (action repeat, episode length) are `planet_tf.envs.load`'s gin bindings.
-    num_seed_episodes: S, episodes of uniform random actions first.
-    num_episodes: stop once this many episodes (seed episodes included) are
-      collected; may be raised to continue a finished run.
+    task_names: instead of `task_name`, two or more tasks for one agent
+      (`planet_tf.envs.multitask`): actions padded to the longest, each task at
+      its own paper action repeat, one replay sampled task by task, one reward
+      head, no task id. Episode i (from 0, seed episodes included) is of task
+      `task_names[i % len(task_names)]`.
+    num_seed_episodes: S, episodes of uniform random actions first (per task).
+    num_episodes: stop once this many episodes (seed episodes included, all
+      tasks together) are collected; may be raised to continue a finished run.
     train_steps_per_episode: C, world-model updates before each collected
       episode.
     batch_size: B, chunks per update.
     sequence_length: L, steps per chunk.
     eval_interval: evaluate the greedy policy every this many episodes.
-    num_eval_episodes: episodes per evaluation.
+    num_eval_episodes: episodes per evaluation (of each task).
     export_interval: export the greedy policy every this many episodes (and at
       the end).
     video_interval: write an open-loop video prediction every this many episodes.
@@ -117,8 +149,9 @@ def train_eval(root_dir,
 
   Returns:
     dict with the final `episodes`, `env_steps`, `train_steps`, the list of
-    `eval_returns` `(episodes, return)` of this invocation, and `out_of_time`
-    (True if `max_minutes` stopped it before `num_episodes`).
+    `eval_returns` `(episodes, return)` of this invocation (with several
+    tasks, the mean of the tasks' returns), and `out_of_time` (True if
+    `max_minutes` stopped it before `num_episodes`).
 
   Raises:
     ValueError: for an unknown task or invalid sizes.
@@ -127,11 +160,14 @@ def train_eval(root_dir,
     planet_tf.run_dir.CheckpointError: if its checkpoint cannot be restored.
     planet_tf.run_dir.RunLockedError: if another process trains in `root_dir`.
   """
-  if task_name is None:
-    raise ValueError('train_eval needs a task: bind train_eval.task_name (a task '
-                     f'gin file does), one of {", ".join(sorted(envs.TASKS))}.')
+  if isinstance(task_names, list):
+    task_names = tuple(task_names)  # Frozen settings; gin gives a list.
+  if task_names is not None:
+    # Before the run directory is touched: a refused start changes nothing.
+    envs.multitask.check_no_shared_action_repeat()
   settings = Settings(
-      task_name=task_name, num_seed_episodes=num_seed_episodes,
+      task_name=task_name, task_names=task_names,
+      num_seed_episodes=num_seed_episodes,
       num_episodes=num_episodes,
       train_steps_per_episode=train_steps_per_episode, batch_size=batch_size,
       sequence_length=sequence_length, eval_interval=eval_interval,
@@ -151,11 +187,8 @@ def run(root_dir, settings: Settings):
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
       tf.random.set_seed(seed)
-    tf_env = envs.load_tf(settings.task_name, seed=seed)
-    cleanup.callback(tf_env.close)
-    eval_env = envs.load(settings.task_name,
-                         seed=None if seed is None else seed + 1)
-    cleanup.callback(eval_env.close)
+    tasks = _load_tasks(settings, seed, cleanup)
+    tf_env = tasks[0].tf_env  # Every task has the same specs.
     agent = PlanetAgent(tf_env.time_step_spec(), tf_env.action_spec(),
                         train_sequence_length=settings.sequence_length,
                         seed=seed)
@@ -169,21 +202,31 @@ def run(root_dir, settings: Settings):
     if resumed:
       logging.info('Resuming %s from %s with %d stored episodes.', root_dir,
                    restored or 'no checkpoint', replay.total_episodes)
+    counted = metrics.episodes
     work_missed = _count_unsaved_episodes(metrics, replay, paths.episodes_dir)
-    loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, eval_env)
-    observers = [replay, metrics.observer]
-    collect_driver = collect.episode_driver(tf_env, agent.collect_policy,
-                                            observers)
+    loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, tasks)
+    if work_missed:
+      loop.log_unlogged_returns(counted)
+    # One traced policy for every task's driver: their specs are equal.
+    collect_policy = collect.TracedPolicy(agent.collect_policy)
+    observers = [[replay if task.label is None else replay.observer(task.label),
+                  metrics.observer] for task in tasks]
+    collect_drivers = [collect.episode_driver(task.tf_env, collect_policy, o)
+                       for task, o in zip(tasks, observers)]
 
     with loop.train_writer.as_default():
-      # S random seed episodes.
-      while metrics.episodes < settings.num_seed_episodes:
-        loop.collect(lambda: collect.collect_random_episodes(tf_env, observers))
-        loop.log_return('random')
-        loop.print_progress(None, suffix=' | random seed episode')
+      # S random seed episodes (of each task, in turn).
+      while metrics.episodes < settings.num_seed_episodes * len(tasks):
+        i = loop.next_task
+        loop.collect(lambda: collect.collect_random_episodes(  # pylint: disable=cell-var-from-loop
+            tasks[i].tf_env, observers[i]))
+        loop.log_return('random', task=tasks[i])
+        loop.print_progress(None, suffix=' | random seed episode',
+                            task=tasks[i])
       if not checkpoint.latest:
         loop.save()
-      if work_missed and metrics.episodes > settings.num_seed_episodes:
+      if work_missed and (metrics.episodes >
+                          settings.num_seed_episodes * len(tasks)):
         loop.after_episode()  # Killed after collecting, before that work.
       elif metrics.episodes % settings.export_interval == 0:
         loop.export()  # Killed between a checkpoint and its export.
@@ -196,10 +239,12 @@ def run(root_dir, settings: Settings):
           break
         loss = loop.train()
         replay.mark_recent()
-        loop.collect(collect_driver.run)
+        i = loop.next_task
+        loop.collect(collect_drivers[i].run)
+        # The row first: a kill after the checkpoint must not lose it.
+        loop.log_return('collect', task=tasks[i])
         loop.after_episode()
-        loop.log_return('collect')
-        loop.print_progress(loss)
+        loop.print_progress(loss, task=tasks[i])
       if loop.dirty:
         loop.save()
       loop.export()
@@ -211,6 +256,42 @@ def run(root_dir, settings: Settings):
     return {'episodes': metrics.episodes, 'env_steps': metrics.env_steps,
             'train_steps': int(agent.train_step_counter.numpy()),
             'eval_returns': loop.eval_returns, 'out_of_time': out_of_time}
+
+
+class _Task(NamedTuple):
+  """One task of a run: its environments and its label in the replay and CSV.
+
+  `label` is None for a one-task run, which stores and writes no task.
+  """
+  name: str
+  tf_env: object  # Collects (TFPyEnvironment).
+  eval_env: object  # Evaluates (PyEnvironment).
+  label: Optional[str]
+
+
+def _load_tasks(settings, seed, cleanup) -> List[_Task]:
+  """The run's tasks, in round-robin order, with their environments.
+
+  Seeds: a one-task run collects with `seed` and evaluates with `seed + 1`; with
+  K tasks, task i collects with `seed + i` and evaluates with `seed + K + i`.
+  """
+  def seeded(offset):
+    return None if seed is None else seed + offset
+
+  if settings.task_names is None:
+    tf_envs = [envs.load_tf(settings.task_name, seed=seed)]
+    cleanup.callback(tf_envs[0].close)
+    eval_envs = [envs.load(settings.task_name, seed=seeded(1))]
+    names, labels = [settings.task_name], [None]
+  else:
+    names = labels = list(settings.task_names)
+    tf_envs = envs.multitask.load_tf(names, seed=seed)
+    for env in tf_envs:
+      cleanup.callback(env.close)
+    eval_envs = envs.multitask.load(names, seed=seeded(len(names)))
+  for env in eval_envs:
+    cleanup.callback(env.close)
+  return [_Task(*fields) for fields in zip(names, tf_envs, eval_envs, labels)]
 
 
 def _open_run_dir(paths, settings, cleanup):
@@ -226,7 +307,7 @@ def _open_run_dir(paths, settings, cleanup):
   new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
   lock = run_dir.lock(paths.root)
   try:
-    bindings = run_dir.run_bindings(dataclasses.asdict(settings), RESUMABLE)
+    bindings = run_dir.run_bindings(stored_settings(settings), RESUMABLE)
     resumed = run_dir.check_config(paths.root, bindings, RESUMABLE)
   except Exception:
     run_dir.unlock(lock, remove_dirs=new_dirs[::-1])
@@ -263,14 +344,14 @@ class _Loop:
   """The steps of the loop that `run` calls: train, collect, evaluate, save."""
 
   def __init__(self, paths, settings, agent, replay, metrics, checkpoint,
-               eval_env):
+               tasks):
     self.paths = paths
     self.settings = settings
     self.agent = agent
     self.replay = replay
     self.metrics = metrics
     self.checkpoint = checkpoint
-    self.eval_env = eval_env
+    self.tasks = tasks
     self.eval_policy = evaluation.as_py_policy(agent.policy)
     self.train_writer = tf.summary.create_file_writer(paths.train_dir)
     self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
@@ -281,6 +362,19 @@ class _Loop:
   @property
   def train_step(self):
     return self.agent.train_step_counter
+
+  @property
+  def multitask(self):
+    return self.settings.task_names is not None
+
+  @property
+  def next_task(self):
+    """Index of the task whose episode comes next: the round robin.
+
+    It follows from the episodes collected so far (checkpointed, and counted
+    from the stored episodes after a kill), so a resumed run continues the turn.
+    """
+    return self.metrics.episodes % len(self.tasks)
 
   def train(self):
     """C updates; writes the mean of every loss term. Returns the mean loss."""
@@ -311,6 +405,13 @@ class _Loop:
     for metric in self.metrics.metrics:
       metric.tf_summaries(train_step=self.train_step,
                           step_metrics=self.metrics.step_metrics)
+    if self.multitask:
+      # The episode just collected was of the task before the next one.
+      task = self.tasks[(self.metrics.episodes - 1) % len(self.tasks)]
+      summaries.scalars(
+          {f'CollectReturn/{task.name}': float(
+              self.metrics.last_return.result())},
+          self.train_step, 'Metrics/')
 
   def after_episode(self):
     """The evaluation, video, checkpoint and export due after this episode."""
@@ -325,35 +426,89 @@ class _Loop:
       self.export()
 
   def evaluate(self):
-    """Runs the greedy policy; writes its mean return, a CSV row and videos."""
-    episodes = evaluation.run_episodes(self.eval_env, self.eval_policy,
-                                       self.settings.num_eval_episodes,
-                                       record_frames=True)
-    mean_return = float(np.mean([e.reward_sum for e in episodes]))
+    """Runs the greedy policy on every task; writes returns, CSV rows, videos.
+
+    Returns:
+      The mean return (over tasks: of each task's mean).
+    """
     episode = self.metrics.episodes
-    for i, e in enumerate(episodes):
-      summaries.write_gif(os.path.join(
-          self.paths.videos_dir, f'episode-{episode:06d}-{i}.gif'), e.frames)
+    means = {}
+    for task in self.tasks:
+      episodes = evaluation.run_episodes(task.eval_env, self.eval_policy,
+                                         self.settings.num_eval_episodes,
+                                         record_frames=True)
+      means[task.name] = float(np.mean([e.reward_sum for e in episodes]))
+      name = f'episode-{episode:06d}' + (f'-{task.label}' if task.label else '')
+      for i, e in enumerate(episodes):
+        summaries.write_gif(os.path.join(self.paths.videos_dir,
+                                         f'{name}-{i}.gif'), e.frames)
+      with self.eval_writer.as_default():
+        if task.label:
+          summaries.scalars({f'AverageReturn/{task.label}': means[task.name]},
+                            self.train_step, 'Metrics/')
+          summaries.scalars(
+              {f'AverageReturn_vs_Episodes/{task.label}': means[task.name]},
+              episode, 'Metrics/')
+        summaries.video('eval/episode' + (f'/{task.label}' if task.label
+                                          else ''),
+                        episodes[0].frames, self.train_step)
+      self.log_return('greedy', means[task.name], task=task)
+    mean_return = float(np.mean(list(means.values())))
     with self.eval_writer.as_default():
       summaries.scalars({'AverageReturn': mean_return}, self.train_step,
                         'Metrics/')
       summaries.scalars({'AverageReturn_vs_Episodes': mean_return}, episode,
                         'Metrics/')
-      summaries.video('eval/episode', episodes[0].frames, self.train_step)
-    self.log_return('greedy', mean_return)
-    logging.info('Evaluation after %d episodes: return %.1f', episode,
-                 mean_return)
+    logging.info('Evaluation after %d episodes: return %s', episode,
+                 ', '.join(f'{v:.1f}' + (f' ({k})' if self.multitask else '')
+                           for k, v in means.items()))
     return mean_return
 
-  def log_return(self, policy, value=None):
-    """Appends a row to `eval/returns.csv`; `value` is the last episode's by default."""
+  def log_unlogged_returns(self, counted):
+    """Writes the `returns.csv` rows a kill lost, of episodes after `counted`.
+
+    An episode saved after the last checkpoint may have been killed before its
+    row was written; its row is rebuilt from the stored episode (its task is
+    its turn, its train steps the checkpoint's).
+    """
+    logged = {int(r.episodes) for r in (run_dir.read_returns(self.paths.root)
+                                        if os.path.exists(
+                                            self.paths.returns_path) else [])
+              if r.policy != 'greedy'}
+    total = self.metrics.episodes
+    if total <= counted:
+      return
+    returns = self.replay.episode_returns()[counted - total:]
+    lengths = self.replay.episode_lengths()[counted - total:]
+    env_steps = self.metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
+    for episode, value, length in zip(range(counted + 1, total + 1), returns,
+                                      lengths):
+      env_steps += max(length - 1, 0)
+      if episode in logged:
+        continue
+      policy = ('random' if episode <= self.settings.num_seed_episodes *
+                len(self.tasks) else 'collect')
+      task = self.tasks[(episode - 1) % len(self.tasks)]
+      extra = {'task': task.label} if task.label else {}
+      run_dir.append_return(self.paths.root, episode, env_steps,
+                            int(self.train_step.numpy()), policy, value,
+                            **extra)
+
+  def log_return(self, policy, value=None, task=None):
+    """Appends a row to `eval/returns.csv`; `value` is the last episode's by default.
+
+    A row of a multi-task run names its `task` (an extra column).
+    """
     if value is None:
       value = float(self.metrics.last_return.result())
+    extra = {'task': task.label} if task is not None and task.label else {}
     run_dir.append_return(self.paths.root, self.metrics.episodes,
                           self.metrics.env_steps, int(self.train_step.numpy()),
-                          policy, value)
+                          policy, value, **extra)
 
-  def print_progress(self, loss, suffix=''):
+  def print_progress(self, loss, suffix='', task=None):
+    if task is not None and task.label:
+      suffix += f' | {task.label}'
     print(summaries.progress_line(
         self.metrics.episodes, self.settings.num_episodes,
         self.metrics.env_steps, float(self.metrics.last_return.result()), loss,

@@ -41,7 +41,8 @@ def test_resumable_settings_are_left_out_of_the_stored_config():
 
 def test_settings_are_frozen_and_checked():
   settings = train_eval.Settings(
-      task_name='cartpole_balance', num_seed_episodes=1, num_episodes=2,
+      task_name='cartpole_balance', task_names=None, num_seed_episodes=1,
+      num_episodes=2,
       train_steps_per_episode=1, batch_size=1, sequence_length=2,
       eval_interval=1, num_eval_episodes=1, export_interval=1,
       video_interval=1, checkpoint_interval=1, seed=None, max_minutes=None)

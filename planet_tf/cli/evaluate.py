@@ -3,10 +3,12 @@
   planet-evaluate --policy=runs/cheetah               # newest export of a run
   planet-evaluate --policy=runs/cheetah/policies/20000 --num_episodes=5 \\
       --video_dir=/tmp/videos
+  planet-evaluate --policy=runs/multitask --task_name=cheetah_run  # multi-task
 
 In a checkout, `bin/evaluate` is the same command. The task and its settings come
-from the run's operative_config.gin; for a SavedModel outside a run, pass
---task_name. All logic lives in `planet_tf.evaluation.evaluate`.
+from the run's operative_config.gin; for a multi-task run or a SavedModel
+outside a run, pass --task_name. All logic lives in
+`planet_tf.evaluation.evaluate`.
 """
 
 import sys
@@ -27,7 +29,8 @@ def define_flags():
   flags.DEFINE_integer('num_episodes', 10, 'Episodes to run.')
   flags.DEFINE_string('video_dir', None,
                       'If set, write each episode there as GIF.')
-  flags.DEFINE_string('task_name', None, 'Task, when --policy is not in a run.')
+  flags.DEFINE_string('task_name', None, 'Task: one of a multi-task run\'s, or '
+                      'any when --policy is not in a run.')
   flags.DEFINE_integer('seed', None, 'Seed of the environment.')
   flags.mark_flag_as_required('policy')
 

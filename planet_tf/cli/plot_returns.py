@@ -7,7 +7,8 @@
 
 In a checkout, `bin/plot_returns` is the same command. One run: its random,
 collect and greedy returns, and the mean and best return per policy. Several
-runs (positional run directories): their greedy curves in one figure with
+runs (positional run directories), or a multi-task run (one curve per task):
+their greedy curves in one figure with
 PlaNet's Table 1 scores as dashed lines, and a markdown table of the latest
 greedy returns against the paper's. Needs matplotlib (`pip install
 'planet_tf[plot]'`). All logic lives in `planet_tf.learning_curve`.
@@ -37,12 +38,14 @@ def main(argv):
   if not run_dirs:
     raise app.UsageError('Pass --root_dir=RUN or one or more run directories.')
   try:
-    runs = [learning_curve.load_run(d) for d in run_dirs]
+    runs = [curve for d in run_dirs
+            for curve in learning_curve.split_by_task(learning_curve.load_run(d))]
     if len(runs) == 1:
       output = FLAGS.output or os.path.join(run_dirs[0], 'returns.png')
       learning_curve.plot(runs[0].rows, output, FLAGS.title or run_dirs[0])
     else:
-      output = FLAGS.output or 'returns.png'
+      output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
+                                if len(run_dirs) == 1 else 'returns.png')
       learning_curve.plot_runs(runs, output, FLAGS.title or '')
   except (FileNotFoundError, ValueError, ImportError) as e:
     sys.exit(f'{cli.program_name()}: error: {e}')

@@ -9,10 +9,13 @@ import os
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from planet_tf.envs import multitask
+from planet_tf.envs.multitask import PaddedActionEnv
 from planet_tf.envs.pixels import PixelControlEnv
 from planet_tf.envs.suite import load
 from planet_tf.envs.suite import load_tf
 from planet_tf.envs.tasks import TASKS, Task, get_task
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
-__all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf']
+__all__ = ['TASKS', 'Task', 'PaddedActionEnv', 'PixelControlEnv', 'get_task',
+           'load', 'load_tf', 'multitask']

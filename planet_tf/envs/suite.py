@@ -56,7 +56,17 @@ def load_tf(task_name, **kwargs):
     **kwargs: passed to `load`.
   """
   get_task(task_name)  # Fail fast, on the caller's thread.
-  return _IsolatedTFPyEnvironment(functools.partial(load, task_name, **kwargs))
+  return isolated_tf_env(functools.partial(load, task_name, **kwargs))
+
+
+def isolated_tf_env(constructor):
+  """A `TFPyEnvironment` over `constructor()`, built and stepped on one thread.
+
+  Args:
+    constructor: returns a rendering `PyEnvironment` (e.g. a `functools.partial`
+      of `load`).
+  """
+  return _IsolatedTFPyEnvironment(constructor)
 
 
 class _IsolatedTFPyEnvironment(tf_py_environment.TFPyEnvironment):

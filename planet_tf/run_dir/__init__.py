@@ -32,4 +32,5 @@ from planet_tf.run_dir.stored_config import parse_bindings
 from planet_tf.run_dir.stored_config import run_bindings
 from planet_tf.run_dir.stored_config import stored_bindings
 from planet_tf.run_dir.stored_config import task_of_run
+from planet_tf.run_dir.stored_config import tasks_of_run
 from planet_tf.run_dir.stored_config import write_operative_config

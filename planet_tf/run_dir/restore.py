@@ -44,10 +44,15 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
     raise FileNotFoundError(
         f'{root_dir} is not a planet_tf run directory: no {config_path}.')
   config.parse_gin([config_path], gin_bindings, finalize=False)
-  task_name = stored_config.task_of_run(root_dir)
-  if not task_name:
-    raise ValueError(f'Cannot read train_eval.task_name from {config_path}.')
-  env = envs.load(task_name)
+  task_names = stored_config.tasks_of_run(root_dir)
+  if not task_names:
+    raise ValueError(f'Cannot read train_eval.task_name (or task_names) from '
+                     f'{config_path}.')
+  if len(task_names) == 1:
+    env = envs.load(task_names[0])
+  else:  # Every task has the padded specs.
+    env = envs.multitask.load_task(
+        task_names[0], max(envs.multitask.task_action_sizes(task_names)))
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
   env.close()

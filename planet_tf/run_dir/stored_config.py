@@ -191,8 +191,24 @@ def configurable_settings(root_dir, configurable):
 
 
 def task_of_run(root_dir):
-  """The task name a run was trained on, from its stored configuration, or None."""
+  """The task name a run was trained on, from its stored configuration, or None.
+
+  None for a multi-task run too; see `tasks_of_run`.
+  """
   return configurable_settings(root_dir, 'train_eval').get('task_name')
+
+
+def tasks_of_run(root_dir):
+  """The tasks a run was trained on: `[task_name]`, its `task_names`, or None.
+
+  Returns:
+    A list of task names (one for a one-task run), or None if the stored
+    configuration names no task.
+  """
+  settings = configurable_settings(root_dir, 'train_eval')
+  if settings.get('task_names'):
+    return list(settings['task_names'])
+  return [settings['task_name']] if settings.get('task_name') else None
 
 
 def env_settings_of_run(root_dir):
