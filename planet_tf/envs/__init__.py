@@ -1,4 +1,4 @@
-"""The PlaNet pixel tasks as TF-Agents environments.
+"""The PlaNet pixel tasks as TF-Agents environments, and GLAMOR's goal tasks.
 
 Importing this package sets `MUJOCO_GL=egl` unless the user has chosen a backend
 (dm_control reads it when it is first imported, in `suite.load`).
@@ -9,10 +9,14 @@ import os
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from planet_tf.envs.goals import GOAL_TASKS, GoalTask, get_goal_task
 from planet_tf.envs.pixels import PixelControlEnv
 from planet_tf.envs.suite import load
 from planet_tf.envs.suite import load_tf
 from planet_tf.envs.tasks import TASKS, Task, get_task
+from planet_tf.envs.wrappers import DiscreteActions, GrayscaleFrameStack
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
-__all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf']
+__all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf',
+           'GOAL_TASKS', 'GoalTask', 'get_goal_task', 'DiscreteActions',
+           'GrayscaleFrameStack']
