@@ -3,5 +3,6 @@
 from planet_tf.networks.conv import ConvDecoder
 from planet_tf.networks.conv import ConvEncoder
 from planet_tf.networks.dense import DenseHead
+from planet_tf.networks.impala import ImpalaEncoder
 
-__all__ = ['ConvEncoder', 'ConvDecoder', 'DenseHead']
+__all__ = ['ConvEncoder', 'ConvDecoder', 'DenseHead', 'ImpalaEncoder']
