@@ -153,3 +153,17 @@ def test_out_of_range_settings_are_named():
   with pytest.raises(ValueError, match='discount'):
     _plan(table, 1, horizon=2, discount=0.0)
   assert sampling.START == -1
+
+
+def test_each_entry_can_have_its_own_shorter_limit():
+  goal = np.zeros([3, 6, A + 3, A + 2])
+  goal[..., END] = -30.0
+  table = Table(goal, np.zeros_like(goal))
+  plan = sample_plans(table.start(3), table.step, A, 5, candidates=10,
+                      generator=tf.random.Generator.from_seed(0),
+                      max_length=tf.constant([2, 5, 0]))
+  np.testing.assert_array_equal(plan.length, [2, 5, 1])  # 0 is clipped to 1.
+  np.testing.assert_array_equal(plan.tokens[0], [plan.tokens[0, 0],
+                                                 plan.tokens[0, 1], END, PAD,
+                                                 PAD, PAD])
+  assert plan.tokens[2, 1] == END and plan.tokens[1, 5] == END

@@ -30,7 +30,7 @@ class Plan(NamedTuple):
 
 
 def _sample(initial_state, step_fn, num_actions, horizon, candidates, discount,
-            use_prior, generator):
+            use_prior, generator, max_length):
   """The sampling loop; see `sample_plans`. Must run inside a tf.function."""
   batch_size = tf.shape(tf.nest.flatten(initial_state)[0])[0]
   count = batch_size * candidates
@@ -38,6 +38,10 @@ def _sample(initial_state, step_fn, num_actions, horizon, candidates, discount,
   # [B, ...] -> [B * J, ...], candidate j of batch entry b at row b * J + j.
   state = tf.nest.map_structure(
       lambda x: tf.repeat(x, candidates, axis=0), initial_state)
+  if max_length is None:
+    max_length = tf.fill([batch_size], horizon)
+  last = tf.repeat(tf.clip_by_value(tf.cast(max_length, tf.int32), 1, horizon),
+                   candidates)  # [N], the token position END is forced at.
   prev = tf.fill([count], START)
   alive = tf.ones([count], tf.bool)
   score = tf.zeros([count])
@@ -55,7 +59,7 @@ def _sample(initial_state, step_fn, num_actions, horizon, candidates, discount,
     gumbel = -tf.math.log(-tf.math.log(generator.uniform(
         tf.shape(logits), minval=np.finfo(np.float32).tiny, maxval=1.0)))
     token = tf.cast(tf.argmax(logits + gumbel, axis=-1), tf.int32)
-    token = tf.where(t == horizon, end, token)
+    token = tf.where(t >= last, end, token)
     gained = tf.gather(ratio, token, batch_dims=1)
     score += tf.where(alive, gained, 0.0)
     length += tf.cast(alive & (token != end), tf.int32)
@@ -77,10 +81,10 @@ _SAMPLE = tf.function(_sample, autograph=True)
 
 
 @gin.configurable(denylist=['initial_state', 'step_fn', 'num_actions',
-                            'horizon', 'generator'])
+                            'horizon', 'generator', 'max_length'])
 def sample_plans(initial_state, step_fn, num_actions, horizon,
                  candidates=200, discount=0.99, use_prior=True,
-                 generator=None) -> Plan:
+                 generator=None, max_length=None) -> Plan:
   """Plans at most `horizon` actions toward a goal for each of B states.
 
   Each of `candidates` sequences per batch entry is drawn token by token from
@@ -88,7 +92,8 @@ def sample_plans(initial_state, step_fn, num_actions, horizon,
   `log p(.|s,g)` alone when `use_prior` is False); END may not be the first
   token and is forced after `horizon` actions. A sequence's score is the sum of
   its tokens' log-ratios, END's included, plus `k * log(discount)` for its k
-  actions; the best-scoring sequence of each entry is returned.
+  actions; the best-scoring sequence of each entry is returned. (The log-ratio
+  is both the sampling logit and the score, as in the paper.)
 
   The loop runs as one `tf.function`; calling again with the same `step_fn`,
   generator, Python hyper-parameters and tensor shapes does not retrace.
@@ -108,6 +113,9 @@ def sample_plans(initial_state, step_fn, num_actions, horizon,
     use_prior: divide by the action prior (the paper's method); False is the
       goal-model-only ablation.
     generator: a `tf.random.Generator`; the global generator when None.
+    max_length: optional int `[B]`, each entry's own limit on actions (clipped
+      to 1..horizon), e.g. the steps left in an episode; `horizon` when None.
+      The loop still runs `horizon + 1` steps (tokens past END are PAD).
 
   Returns:
     A `Plan` of `[B, ...]` tensors.
@@ -126,4 +134,5 @@ def sample_plans(initial_state, step_fn, num_actions, horizon,
   if generator is None:
     generator = tf.random.get_global_generator()
   return _SAMPLE(initial_state, step_fn, int(num_actions), int(horizon),
-                 int(candidates), float(discount), bool(use_prior), generator)
+                 int(candidates), float(discount), bool(use_prior), generator,
+                 max_length)
