@@ -9,6 +9,7 @@ import os
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from planet_tf.envs.goal_env import GoalEnv, GoalSet, make_goal_set
 from planet_tf.envs.goals import GOAL_TASKS, GoalTask, get_goal_task
 from planet_tf.envs.pixels import PixelControlEnv
 from planet_tf.envs.suite import load
@@ -19,4 +20,4 @@ from planet_tf.envs.wrappers import DiscreteActions, GrayscaleFrameStack
 
 __all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf',
            'GOAL_TASKS', 'GoalTask', 'get_goal_task', 'DiscreteActions',
-           'GrayscaleFrameStack']
+           'GrayscaleFrameStack', 'GoalEnv', 'GoalSet', 'make_goal_set']
