@@ -1,5 +1,6 @@
 """GlamorAgent owns its train step (AdamW, global-norm clipping) on relabelled
-examples, and its policies plan with the model it trains."""
+examples, and its policies plan with the model it trains. Its train step's
+updates are tested in test_glamor_end_to_end.py (tracing it takes ~10 s)."""
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from planet_tf.networks import ImpalaEncoder
 from planet_tf.policies import CollectGoalPolicy
 from planet_tf.policies import GoalPolicy
 
-A, SIZE, B = 3, 16, 2
+A, SIZE = 3, 16
 K = 6  # The agent's horizon: targets have K + 1 tokens.
 
 
@@ -34,13 +35,6 @@ def _specs():
       'goal': tensor_spec.BoundedTensorSpec([SIZE, SIZE, 1], tf.uint8, 0, 255)}
   action = tensor_spec.BoundedTensorSpec([], tf.int32, 0, A - 1)
   return ts.time_step_spec(observation), action
-
-
-def _time_step():
-  observation = {'observation': tf.zeros([B, SIZE, SIZE, 4], tf.uint8),
-                 'goal': tf.zeros([B, SIZE, SIZE, 1], tf.uint8)}
-  return ts.TimeStep(tf.fill([B], ts.StepType.MID), tf.zeros([B]),
-                     tf.ones([B]), observation)
 
 
 def _agent(**kwargs):
@@ -87,22 +81,6 @@ def test_what_the_agent_cannot_train_on_is_named():
     agent.train(examples._replace(targets=examples.targets[:, :-1]))
   with pytest.raises(ValueError, match='weights'):
     agent.train(examples, weights=tf.ones([8]))
-
-
-@pytest.mark.slow
-def test_train_steps_fit_relabelled_examples_and_count():
-  agent = _agent(learning_rate=1e-2)
-  examples = _examples(size=16)
-  losses = []
-  for _ in range(25):
-    info = agent.train(examples)
-    losses.append(float(info.loss))
-  assert set(info.extra) == {'loss', 'goal_nll', 'prior_nll', 'grad_norm'}
-  assert int(agent.train_step_counter) == 25
-  assert losses[-1] < 0.75 * losses[0]
-  # The greedy policy acts with the updated model.
-  step = agent.policy.action(_time_step(), agent.policy.get_initial_state(B))
-  assert step.action.shape == (B,)
 
 
 def test_initialize_creates_what_a_checkpoint_restores(tmp_path):

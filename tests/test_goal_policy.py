@@ -1,6 +1,7 @@
 """GoalPolicy: plans toward the goal in its observation, within the steps left,
-says when it expects the goal after this action, explores epsilon-greedily, and
-exports with PolicySaver."""
+says when it expects the goal after this action and explores epsilon-greedily.
+Its export and reload (the policy traced in a graph) are in
+test_glamor_end_to_end.py."""
 
 import functools
 
@@ -15,7 +16,6 @@ from planet_tf.networks import ImpalaEncoder
 from planet_tf.planning import sample_plans
 from planet_tf.policies import goal_policy
 from planet_tf.policies import GoalPolicy
-from planet_tf.policies import export_policy
 
 A, SIZE, HORIZON, B = 3, 16, 4, 2
 SMALL_PLANNER = functools.partial(sample_plans, candidates=16)
@@ -85,18 +85,6 @@ def test_plans_within_the_steps_left_and_stops_on_the_last():
                                 step.info['plan_length'].numpy() == 1)
 
 
-@pytest.mark.slow  # Tracing the planner inside the policy's graph: ~6 s.
-def test_the_same_generator_state_acts_the_same_in_a_tf_function():
-  policy = _policy()
-  state = policy.get_initial_state(B)
-  eager = policy.action(_time_step(), state)
-  policy.generator.reset_from_seed(3)
-  traced = tf.function(policy.action)(_time_step(), state)
-  np.testing.assert_array_equal(eager.action, traced.action)
-  np.testing.assert_allclose(eager.info['score'], traced.info['score'],
-                             rtol=1e-5)
-
-
 def test_epsilon_one_acts_at_random_without_planning():
   policy = _policy(epsilon=1.0)
   state = policy.get_initial_state(64)
@@ -128,16 +116,3 @@ def test_specs_the_policy_cannot_use_are_named():
   bare = ts.time_step_spec(time_step_spec.observation['observation'])
   with pytest.raises(ValueError, match="'goal'"):
     GoalPolicy(bare, action_spec, small_model(), HORIZON)
-
-
-@pytest.mark.slow
-def test_export_reload_gives_the_live_policys_actions(tmp_path):
-  policy = _policy()
-  path = export_policy(policy, str(tmp_path / 'policy'), train_step=5)
-  state = policy.get_initial_state(B)
-  live = policy.action(_time_step(), state)
-  loaded = tf.saved_model.load(path)
-  reloaded = loaded.action(_time_step(), loaded.get_initial_state(B))
-  np.testing.assert_array_equal(reloaded.action, live.action)
-  np.testing.assert_allclose(reloaded.info['score'], live.info['score'],
-                             rtol=1e-5)

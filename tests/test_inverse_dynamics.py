@@ -182,6 +182,7 @@ def test_the_goal_models_loss_trains_its_side_and_the_shared_encoder_only():
   assert reached(goal_grads) == {'obs', 'goal', 'mix', 'goal_lstm'}
 
 
+@pytest.mark.slow  # 4-5 s of eager steps on a loaded machine.
 def test_a_few_adam_steps_fit_a_fixed_batch():
   model = _small_model()
   observation, goal, targets = _images(0, 4), _images(1, 1), _tokens()
