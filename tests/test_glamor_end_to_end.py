@@ -17,6 +17,7 @@ import tensorflow as tf
 from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.environments import tf_py_environment
 
+from planet_tf import goal_evaluation
 from planet_tf import hindsight_replay
 from planet_tf.agents import GlamorAgent
 from planet_tf.envs import goal_env
@@ -62,7 +63,7 @@ def _small_model():
 
 
 def _greedy_episode(py_env, policy):
-  """Closed loop until the policy stops or the horizon; success where it ends.
+  """As `goal_evaluation.run_goal_episode`, keeping what the policy saw.
 
   Returns `(success, steps, inputs)`; `inputs` are the time steps and actions.
   """
@@ -115,8 +116,9 @@ def test_collect_train_evaluate_export_and_reload_without_planet_tf(tmp_path):
 
   eval_env = goal_env.GoalEnv(TASK, goals, HORIZON, image_size=SIZE, seed=1,
                               sequential=True)
-  success, steps, _ = _greedy_episode(eval_env, agent.policy)
-  assert isinstance(success, bool) and 1 <= steps <= HORIZON
+  rate, episodes = goal_evaluation.success_rate(eval_env, agent.policy, 2)
+  assert 0.0 <= rate <= 1.0 and [e.goal_index for e in episodes] == [0, 1]
+  assert all(1 <= e.steps <= HORIZON for e in episodes)
 
   path = export_policy(agent.policy, str(tmp_path / 'policy'), train_step=40)
   # The generator state is saved at export: the live policy, acting from
