@@ -73,7 +73,9 @@ def test_paper_sizes_are_the_defaults():
   assert shapes['mix/out/kernel:0'] == (256, 512)
   for lstm, context in [('goal_lstm', 512), ('prior_lstm', 512)]:
     assert shapes[f'{lstm}/init_h/kernel:0'] == (context, 64)
-    assert shapes[f'{lstm}/mix/kernel:0'] == (context + 9, 512)
+    # The input layer over (context, one-hot action), in two parts.
+    assert shapes[f'{lstm}/mix_context/kernel:0'] == (context, 512)
+    assert shapes[f'{lstm}/mix_action/kernel:0'] == (9, 512)
     assert shapes[f'{lstm}/rnn/cell/kernel:0'] == (512, 4 * 64)
     assert shapes[f'{lstm}/out/kernel:0'] == (64, 11)  # 9 actions, END, PAD.
   # The prior shares the observation encoder: two encoders in all.

@@ -39,13 +39,17 @@ def num_tokens(num_actions: int) -> int:
 
 
 class Context(NamedTuple):
-  """What the two LSTMs are conditioned on.
+  """What the two LSTMs are conditioned on, computed once per start and goal.
 
   observation: `[B, F]`, the encoded stacked observation (the prior's context).
   goal: `[B, M]`, the observation and goal features mixed (the goal model's).
+  goal_input, prior_input: `[B, I]`, each LSTM's input from its context (the
+    part of every step's input that does not change along a sequence).
   """
   observation: tf.Tensor
   goal: tf.Tensor
+  goal_input: tf.Tensor
+  prior_input: tf.Tensor
 
 
 class ActionState(NamedTuple):
@@ -118,11 +122,13 @@ class ActionLSTM(tf.keras.layers.Layer):
   """An LSTM over tokens conditioned on a context vector.
 
   The state starts as `(dense_h(context), dense_c(context))`; the input of each
-  step is `mix(concat(context, one_hot(previous action)))`; the output is
-  log-probabilities over `tokens`. `step` and `sequence` use the same layers
-  (the sequence runs the step's LSTM cell through `tf.keras.layers.RNN`).
-  Its methods are not `call`, so they open the layer's name scope themselves
-  (variables are named `<name>/mix/kernel`, ...).
+  step is a dense layer over `concat(context, one_hot(previous action))`,
+  computed as `project(context) + dense_a(one_hot)` so that the context's part
+  (the costly one) is computed once per sequence, not once per token. The
+  output is log-probabilities over `tokens`. `step` and `sequence` use the same
+  layers (the sequence runs the step's LSTM cell through
+  `tf.keras.layers.RNN`). Its methods are not `call`, so they open the layer's
+  name scope themselves (variables are named `<name>/mix_context/kernel`, ...).
   """
 
   def __init__(self, num_actions: int, tokens: int, units: int = 64,
@@ -131,7 +137,9 @@ class ActionLSTM(tf.keras.layers.Layer):
     self._num_actions = int(num_actions)
     self._init_h = tf.keras.layers.Dense(units, name='init_h')
     self._init_c = tf.keras.layers.Dense(units, name='init_c')
-    self._mix = tf.keras.layers.Dense(input_size, name='mix')
+    self._mix_context = tf.keras.layers.Dense(input_size, name='mix_context')
+    self._mix_action = tf.keras.layers.Dense(input_size, use_bias=False,
+                                             name='mix_action')
     self._cell = tf.keras.layers.LSTMCell(units, name='cell')
     self._rnn = tf.keras.layers.RNN(self._cell, return_sequences=True,
                                     name='rnn')
@@ -142,26 +150,29 @@ class ActionLSTM(tf.keras.layers.Layer):
     with tf.name_scope(self.name):
       return (self._init_h(context), self._init_c(context))
 
-  def _inputs(self, context, prev_tokens):
-    one_hot = tf.one_hot(prev_tokens, self._num_actions)  # Zeros if not an action.
-    return self._mix(tf.concat([context, one_hot], axis=-1))
-
-  def step(self, context, prev_token, state):
-    """One token: `context [B, F]`, `prev_token [B]`, `state` -> `(log_probs
-    [B, tokens], state)`."""
+  def project(self, context):
+    """`context [B, F]` -> its part of every step's input, `[B, input_size]`."""
     with tf.name_scope(self.name):
-      output, state = self._cell(self._inputs(context, prev_token),
-                                 list(state))
+      return self._mix_context(context)
+
+  def _action_input(self, prev_tokens):
+    # START, END and PAD are out of range: their one-hot is zeros.
+    return self._mix_action(tf.one_hot(prev_tokens, self._num_actions))
+
+  def step(self, projected, prev_token, state):
+    """One token: `projected [B, I]` (from `project`), `prev_token [B]`,
+    `state` -> `(log_probs [B, tokens], state)`."""
+    with tf.name_scope(self.name):
+      inputs = projected + self._action_input(prev_token)
+      output, state = self._cell(inputs, list(state))
       return tf.nn.log_softmax(self._out(output)), tuple(state)
 
-  def sequence(self, context, prev_tokens, state):
-    """Teacher-forced: `context [B, F]`, `prev_tokens [B, T]`, `state` ->
+  def sequence(self, projected, prev_tokens, state):
+    """Teacher-forced: `projected [B, I]`, `prev_tokens [B, T]`, `state` ->
     log-probs `[B, T, tokens]`."""
-    steps = tf.shape(prev_tokens)[1]
-    context = tf.repeat(context[:, None], steps, axis=1)  # [B, T, F]
     with tf.name_scope(self.name):
-      outputs = self._rnn(self._inputs(context, prev_tokens),
-                          initial_state=list(state))
+      inputs = projected[:, None] + self._action_input(prev_tokens)
+      outputs = self._rnn(inputs, initial_state=list(state))
       return tf.nn.log_softmax(self._out(outputs))
 
 
@@ -215,7 +226,9 @@ class InverseDynamics(tf.keras.Model):
     """uint8 `observation [B, H, W, C]`, `goal [B, H, W, 1]` -> `Context`."""
     features = self.observation_encoder(observation)
     mixed = self.mix(features, self.goal_encoder(goal))
-    return Context(observation=features, goal=mixed)
+    return Context(observation=features, goal=mixed,
+                   goal_input=self.goal_lstm.project(mixed),
+                   prior_input=self.prior_lstm.project(features))
 
   def initial_state(self, context: Context) -> ActionState:
     """Both LSTMs' states before the first token, from `context`."""
@@ -235,10 +248,10 @@ class InverseDynamics(tf.keras.Model):
       (p(. | o, g, previous tokens) and p(. | o, previous tokens)), and the
       next `ActionState`.
     """
-    goal_log_probs, goal_state = self.goal_lstm.step(context.goal, prev_token,
-                                                     state.goal)
+    goal_log_probs, goal_state = self.goal_lstm.step(
+        context.goal_input, prev_token, state.goal)
     prior_log_probs, prior_state = self.prior_lstm.step(
-        context.observation, prev_token, state.prior)
+        context.prior_input, prev_token, state.prior)
     return (tfd.Categorical(logits=goal_log_probs),
             tfd.Categorical(logits=prior_log_probs),
             ActionState(goal=goal_state, prior=prior_state))
@@ -258,9 +271,9 @@ class InverseDynamics(tf.keras.Model):
     context = self.context(observation, goal)
     state = self.initial_state(context)
     prev_tokens = tf.cast(prev_tokens, tf.int32)
-    goal_log_probs = self.goal_lstm.sequence(context.goal, prev_tokens,
+    goal_log_probs = self.goal_lstm.sequence(context.goal_input, prev_tokens,
                                              state.goal)
-    prior_log_probs = self.prior_lstm.sequence(context.observation,
+    prior_log_probs = self.prior_lstm.sequence(context.prior_input,
                                                prev_tokens, state.prior)
     return (tfd.Categorical(logits=goal_log_probs),
             tfd.Categorical(logits=prior_log_probs))
