@@ -90,7 +90,7 @@ def test_collect_train_evaluate_export_and_reload_without_planet_tf(tmp_path):
   tf.keras.utils.set_random_seed(0)  # The model's initial weights.
   goals = goal_env.make_goal_set(TASK, num_goals=2, num_episodes=4,
                                  horizon=HORIZON, image_size=SIZE, seed=0)
-  tf_env = tf_py_environment.TFPyEnvironment(goal_env.GoalEnv(
+  tf_env = tf_py_environment.TFPyEnvironment(goal_env.load_goal_env(
       TASK, goals, HORIZON, image_size=SIZE, seed=0))
   agent = GlamorAgent(
       tf_env.time_step_spec(), tf_env.action_spec(), model=_small_model(),
@@ -114,8 +114,8 @@ def test_collect_train_evaluate_export_and_reload_without_planet_tf(tmp_path):
   assert int(agent.train_step_counter) == 40
   assert losses[-1] < 0.75 * losses[0], losses  # Seen: 4.77 -> 2.61.
 
-  eval_env = goal_env.GoalEnv(TASK, goals, HORIZON, image_size=SIZE, seed=1,
-                              sequential=True)
+  eval_env = goal_env.load_goal_env(TASK, goals, HORIZON, image_size=SIZE,
+                                    seed=1, sequential=True)
   rate, episodes = goal_evaluation.success_rate(eval_env, agent.policy, 2)
   assert 0.0 <= rate <= 1.0 and [e.goal_index for e in episodes] == [0, 1]
   assert all(1 <= e.steps <= HORIZON for e in episodes)

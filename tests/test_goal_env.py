@@ -28,13 +28,13 @@ def test_a_goal_set_holds_far_apart_end_states_and_their_images(goal_set):
 
 
 def test_the_goal_image_is_what_the_agent_sees_at_that_state(goal_set):
-  env = goal_env.GoalEnv(TASK, goal_set, horizon=10, image_size=32, seed=0,
-                         sequential=True)
+  env = goal_env.load_goal_env(TASK, goal_set, horizon=10, image_size=32,
+                               seed=0, sequential=True)
   env.reset()
   index = env.goal_index
   # Put the simulator in a state with the goal's labels (point_mass: the
   # position is the whole state that is drawn) and look.
-  physics = env.physics
+  physics = env.wrapped_env().physics
   with physics.reset_context():
     physics.data.qpos[:] = goal_set.labels[index]
     physics.data.qvel[:] = 0
@@ -46,8 +46,8 @@ def test_the_goal_image_is_what_the_agent_sees_at_that_state(goal_set):
 
 
 def test_episodes_show_the_goal_and_end_at_the_horizon(goal_set):
-  env = goal_env.GoalEnv(TASK, goal_set, horizon=4, image_size=32, seed=0,
-                         sequential=True)
+  env = goal_env.load_goal_env(TASK, goal_set, horizon=4, image_size=32,
+                               seed=0, sequential=True)
   spec = env.observation_spec()
   assert spec['observation'].shape == (32, 32, 4)
   assert spec['goal'].shape == (32, 32, 1)
@@ -68,7 +68,8 @@ def test_episodes_show_the_goal_and_end_at_the_horizon(goal_set):
 
 
 def test_success_compares_the_current_labels_with_the_goals(goal_set):
-  probe = goal_env.GoalEnv(TASK, goal_set, horizon=4, image_size=32, seed=1)
+  probe = goal_env.load_goal_env(TASK, goal_set, horizon=4, image_size=32,
+                                 seed=1)
   probe.reset()
   here = probe.labels()
   probe.close()
@@ -76,7 +77,7 @@ def test_success_compares_the_current_labels_with_the_goals(goal_set):
   for offset, reached in [(0.05, True), (0.2, False)]:
     moved = goal_set._replace(labels=np.tile(here + offset * goal_set.ranges,
                                              (3, 1)))
-    env = goal_env.GoalEnv(TASK, moved, horizon=4, image_size=32, seed=1)
+    env = goal_env.load_goal_env(TASK, moved, horizon=4, image_size=32, seed=1)
     env.reset()
     np.testing.assert_array_equal(env.labels(), here)
     assert env.success() == reached

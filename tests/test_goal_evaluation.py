@@ -36,7 +36,8 @@ def goal_set():
 
 
 def _start_labels(goal_set, seed):
-  env = goal_env.GoalEnv(TASK, goal_set, HORIZON, image_size=SIZE, seed=seed)
+  env = goal_env.load_goal_env(TASK, goal_set, HORIZON, image_size=SIZE,
+                               seed=seed)
   env.reset()
   labels = env.labels()
   env.close()
@@ -44,8 +45,8 @@ def _start_labels(goal_set, seed):
 
 
 def _env(goal_set, seed=3, **kwargs):
-  return goal_env.GoalEnv(TASK, goal_set, HORIZON, image_size=SIZE, seed=seed,
-                          **kwargs)
+  return goal_env.load_goal_env(TASK, goal_set, HORIZON, image_size=SIZE,
+                                seed=seed, **kwargs)
 
 
 def test_success_is_judged_where_the_policy_stops(goal_set):

@@ -9,8 +9,9 @@ import os
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from planet_tf.envs.goal_env import GoalEnv, GoalSet, make_goal_set
+from planet_tf.envs.goal_env import GoalEnv, GoalSet, load_goal_env, make_goal_set
 from planet_tf.envs.goals import GOAL_TASKS, GoalTask, get_goal_task
+from planet_tf.envs.grid_world import GridWorld, load_grid_goal_env
 from planet_tf.envs.pixels import PixelControlEnv
 from planet_tf.envs.suite import load
 from planet_tf.envs.suite import load_tf
@@ -20,4 +21,5 @@ from planet_tf.envs.wrappers import DiscreteActions, GrayscaleFrameStack
 
 __all__ = ['TASKS', 'Task', 'PixelControlEnv', 'get_task', 'load', 'load_tf',
            'GOAL_TASKS', 'GoalTask', 'get_goal_task', 'DiscreteActions',
-           'GrayscaleFrameStack', 'GoalEnv', 'GoalSet', 'make_goal_set']
+           'GrayscaleFrameStack', 'GoalEnv', 'GoalSet', 'load_goal_env',
+           'make_goal_set', 'GridWorld', 'load_grid_goal_env']

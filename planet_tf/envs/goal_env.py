@@ -2,7 +2,8 @@
 
 `make_goal_set` collects random-policy episodes of a task, keeps the end states
 of a far-apart subset as goals (their labels and gray goal images) and the
-labels' ranges; `GoalEnv` plays an episode toward one of those goals.
+labels' ranges; `GoalEnv` plays an episode toward one of those goals, over any
+discrete pixel environment; `load_goal_env` builds it for a dm_control task.
 """
 
 from typing import NamedTuple
@@ -70,42 +71,45 @@ def make_goal_set(task_name, num_goals, num_episodes, horizon, image_size=64,
 
 
 class GoalEnv(py_environment.PyEnvironment):
-  """Episodes of `horizon` steps toward a goal of a `GoalSet`.
+  """Episodes toward a goal of a `GoalSet`, over any discrete pixel environment.
 
-  Observation: `{'observation': uint8 [H, W, num_frames] (gray frames, newest
-  last), 'goal': uint8 [H, W, 1]}`. Action: int32 index into the task's
-  discrete actions ({-1, 0, 1}^A). Reward: the task's own, which GLAMOR never
-  reads (it learns from relabelling); whether the goal is reached is
-  `success()`, judged at the current state (an evaluation calls it where the
-  agent stops, or at the horizon).
+  Observation: `{'observation': the wrapped env's uint8 [H, W, C], 'goal':
+  uint8 [H, W, 1]}`. Action, reward and episode ends: the wrapped env's (GLAMOR
+  never reads the reward; it learns from relabelling). Whether the goal is
+  reached is `success()`, judged at the current state (an evaluation calls it
+  where the agent stops, or at the horizon).
 
   Each reset takes the next goal in order (`sequential=True`: episode i
   toward goal i mod G, for evaluation) or one uniformly at random.
   """
 
-  def __init__(self, task_name, goal_set: GoalSet, horizon, image_size=64,
-               num_frames=4, sequential=False, seed=None):
+  def __init__(self, env, labels_fn, goal_set: GoalSet, sequential=False,
+               seed=None):
+    """Args:
+
+      env: a `PyEnvironment` with uint8 `[H, W, C]` observations (e.g. stacked
+        gray frames) that resets itself after its last step.
+      labels_fn: `() -> float32 [L]`, the labels of `env`'s current state.
+      goal_set: the goals; images `[G, H, W, 1]`.
+      sequential: cycle through the goals instead of drawing them.
+      seed: seed of the goal draws.
+    """
     super().__init__(handle_auto_reset=True)
-    task = goals_lib.get_goal_task(task_name)
-    self._task_name = task_name
-    self._goals = goal_set
-    self._dm_env = _load_dm_env(task_name, seed)
-    self._env = wrappers.GrayscaleFrameStack(wrappers.DiscreteActions(
-        PixelControlEnv(self._dm_env, action_repeat=task.frame_skip,
-                        image_size=image_size,
-                        episode_length=horizon * task.frame_skip)),
-                                             num_frames)
-    if goal_set.images.shape[1:] != (image_size, image_size, 1):
+    frame = tuple(env.observation_spec().shape[:2]) + (1,)
+    if goal_set.images.shape[1:] != frame:
       raise ValueError(f'Goal images of shape {goal_set.images.shape[1:]} do '
-                       f'not match frames of {(image_size, image_size, 1)}.')
+                       f'not match frames of {frame}.')
+    self._env = env
+    self._labels_fn = labels_fn
+    self._goals = goal_set
     self._sequential = sequential
     self._rng = np.random.default_rng(seed)
     self._episodes = 0
     self._goal_index = 0
     self._observation_spec = {
-        'observation': self._env.observation_spec(),
-        'goal': array_spec.BoundedArraySpec(
-            (image_size, image_size, 1), np.uint8, 0, 255, name='goal')}
+        'observation': env.observation_spec(),
+        'goal': array_spec.BoundedArraySpec(frame, np.uint8, 0, 255,
+                                            name='goal')}
 
   def observation_spec(self):
     return self._observation_spec
@@ -113,10 +117,8 @@ class GoalEnv(py_environment.PyEnvironment):
   def action_spec(self):
     return self._env.action_spec()
 
-  @property
-  def physics(self):
-    """The task's MuJoCo physics (for tests and goal rendering)."""
-    return self._dm_env.physics
+  def wrapped_env(self):
+    return self._env
 
   @property
   def goal_index(self):
@@ -125,7 +127,7 @@ class GoalEnv(py_environment.PyEnvironment):
 
   def labels(self):
     """The current state's labels, float32 `[L]`."""
-    return goals_lib.state_labels(self._task_name, self._dm_env)
+    return self._labels_fn()
 
   def success(self):
     """Whether every label is within 10% of its range of the goal's."""
@@ -153,3 +155,29 @@ class GoalEnv(py_environment.PyEnvironment):
 
   def close(self):
     self._env.close()
+
+
+def load_goal_env(task_name, goal_set, horizon, image_size=64, num_frames=4,
+                  sequential=False, seed=None) -> GoalEnv:
+  """A dm_control goal task as GLAMOR sees it.
+
+  `GrayscaleFrameStack(DiscreteActions(PixelControlEnv))` of `horizon` agent
+  steps (`frame_skip` simulator steps each) inside a `GoalEnv` whose labels
+  are the task's (`goals.state_labels`). `env.wrapped_env().physics` is the
+  simulator.
+
+  Args:
+    task_name: a key of `GOAL_TASKS`.
+    goal_set: from `make_goal_set` with the same `image_size`.
+    horizon: agent steps per episode.
+    image_size, num_frames: the frames' size and how many are stacked.
+    sequential, seed: as `GoalEnv`; `seed` also seeds the task.
+  """
+  task = goals_lib.get_goal_task(task_name)
+  dm_env = _load_dm_env(task_name, seed)
+  env = wrappers.GrayscaleFrameStack(wrappers.DiscreteActions(
+      PixelControlEnv(dm_env, action_repeat=task.frame_skip,
+                      image_size=image_size,
+                      episode_length=horizon * task.frame_skip)), num_frames)
+  return GoalEnv(env, lambda: goals_lib.state_labels(task_name, dm_env),
+                 goal_set, sequential=sequential, seed=seed)
