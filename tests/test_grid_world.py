@@ -2,7 +2,6 @@
 at the horizon, and success means the goal's very cell."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from planet_tf import goal_evaluation
