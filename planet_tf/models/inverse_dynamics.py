@@ -1,6 +1,6 @@
 """GLAMOR's inverse dynamics p(a_1..k, END | o, g) and action prior p(a_1..k, END | o).
 
-Paster et al. (2021), Sec. 4. Both are autoregressive over tokens: the A
+Paster et al. (2021). Both are autoregressive over tokens: the A
 actions, then `END` (= A, "the goal is reached here") and `PAD` (= A + 1, after
 END; never a target of the loss). The goal model reads the stacked observation
 and the goal frame, the prior only the observation (sharing its encoder); each

@@ -1,4 +1,4 @@
-"""GLAMOR's sampling planner (Paster et al., 2021, Sec. 4.2).
+"""GLAMOR's sampling planner (Paster et al., 2021).
 
 Samples action sequences token by token from softmax(log p(a|s,g) - log p(a|s))
 and keeps, for each starting state, the one of highest
