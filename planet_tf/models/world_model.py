@@ -322,13 +322,13 @@ class WorldModel(tf.keras.Model):
             for k, (prior, mask) in enumerate(rollouts)]
     return tf.add_n(nlls) / len(nlls)
 
-  def open_loop_prediction(self, experience, context=5, head='reward'):
+  def open_loop_prediction(self, experience, context=5, head=None):
     """Video prediction: observe `context` frames, then imagine from the actions.
 
     Args:
       experience: `Trajectory [B, L]` (observation uint8, action `[B, L, A]`).
       context: number of observed frames, `1 <= context <= L`.
-      head: reward head whose predictions are returned.
+      head: reward head whose predictions are returned; the first if None.
 
     Returns:
       `(frames, rewards)`: uint8 `[B, L, H, W, C]` decoded means (posteriors for
@@ -351,6 +351,7 @@ class WorldModel(tf.keras.Model):
     features = self.dynamics.features(states)
     frames = preprocessing.postprocess(self.decoder(features).mean(),
                                        self._bit_depth)
+    head = next(iter(self.reward_heads)) if head is None else head
     return frames, self.reward(features, head).mean()
 
 
