@@ -189,3 +189,39 @@ def test_the_recipe_end_to_end_at_tiny_sizes(tmp_path):
   with pytest.raises(ValueError, match="plans with the reward head 'forward'"):
     evaluation.evaluate(os.path.join(root, 'policies', '4-forward'),
                         reward_head='backward')
+
+  # A kill after episode 4 was stored, before its checkpoint and its rows: the
+  # resumed run rebuilds each head's row from the stored reward dicts.
+  train = os.path.join(root, 'train')
+  for name in os.listdir(train):
+    if name.startswith('ckpt-4.'):
+      os.remove(os.path.join(train, name))
+  with open(os.path.join(train, 'checkpoint'), 'w') as f:
+    f.write('model_checkpoint_path: "ckpt-2"\n'
+            'all_model_checkpoint_paths: "ckpt-0"\n'
+            'all_model_checkpoint_paths: "ckpt-2"\n')
+  kept = [r for r in rows if r['episodes'] != '4']
+  with open(os.path.join(root, 'eval', 'returns.csv'), 'w', newline='') as f:
+    writer = csv.DictWriter(f, list(rows[0]), lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(kept)
+  config.parse_gin(['cheetah_multihead_tiny.gin'])
+  train_eval.train_eval(root)
+  gin.clear_config()
+  def random_rows(table):
+    return [(r['env_steps'], r['head'], r['return']) for r in table
+            if r['episodes'] == '4' and r['policy'] == 'random']
+  assert random_rows(_rows(root)) == random_rows(rows)
+  assert len(random_rows(rows)) == 2
+
+
+def test_the_recipes_gin_file_is_the_papers_sizes_with_the_poster_settings():
+  config.parse_gin(['cheetah_multihead.gin'], finalize=False)
+  assert gin.query_parameter('planet_tf.envs.load.rewards') == (
+      'forward', 'backward')
+  assert list(gin.query_parameter('WorldModel.shaping_heads')) == []
+  assert gin.query_parameter('train_eval.reward_free') is True
+  assert gin.query_parameter('train_eval.task_name') == 'cheetah_run'
+  assert gin.query_parameter('RSSM.deter_size') == 200
+  assert gin.query_parameter('cem.candidates') == 1000
+  assert gin.query_parameter('train_eval.batch_size') == 50
