@@ -99,18 +99,25 @@ class TrainMetrics:
 
 
 class _EpisodeReturns:
-  """An eager driver observer: the undiscounted return of each finished episode."""
+  """An eager driver observer: the undiscounted return of each finished episode.
+
+  A return has the reward's structure: a float, or a dict of floats for an
+  environment with named rewards (`planet_tf.envs.rewards`).
+  """
 
   def __init__(self):
     self.returns = []
-    self._sum = 0.0
+    self._sum = None
 
   def __call__(self, trajectory):
+    if self._sum is None:
+      self._sum = tf.nest.map_structure(lambda _: 0.0, trajectory.reward)
     if not np.all(trajectory.is_boundary()):
-      self._sum += float(np.sum(trajectory.reward))
+      self._sum = tf.nest.map_structure(lambda total, r: total + float(
+          np.sum(r)), self._sum, trajectory.reward)
     if np.all(trajectory.is_last()):
       self.returns.append(self._sum)
-      self._sum = 0.0
+      self._sum = None
 
 
 def collect_random_episodes(tf_env, observers, num_episodes=1):

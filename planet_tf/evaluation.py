@@ -33,8 +33,9 @@ class _EpisodeRecorder:
   the episode and carries its final observation.
   """
 
-  def __init__(self, record_frames):
+  def __init__(self, record_frames, reward_name=None):
     self._record_frames = record_frames
+    self._reward_name = reward_name
     self.episodes: List[Episode] = []
     self._reward_sum = 0.0
     self._frames = []
@@ -45,11 +46,19 @@ class _EpisodeRecorder:
       self._frames.append(np.asarray(traj.observation).reshape(
           np.shape(traj.observation)[-3:]))
     if not boundary:
-      self._reward_sum += float(np.sum(traj.reward))
+      self._reward_sum += float(np.sum(self._reward(traj.reward)))
     else:
       frames = np.stack(self._frames) if self._record_frames else None
       self.episodes.append(Episode(self._reward_sum, frames))
       self._reward_sum, self._frames = 0.0, []
+
+  def _reward(self, reward):
+    if not isinstance(reward, dict):
+      return reward
+    if self._reward_name not in reward:
+      raise ValueError(f'The environment has named rewards {sorted(reward)}; '
+                       'say which one an episode\'s return sums (reward_name).')
+    return reward[self._reward_name]
 
 
 def as_py_policy(policy):
@@ -58,7 +67,8 @@ def as_py_policy(policy):
                                             batch_time_steps=True)
 
 
-def run_episodes(env, policy, num_episodes, record_frames=False):
+def run_episodes(env, policy, num_episodes, record_frames=False,
+                 reward_name=None):
   """Runs `num_episodes` whole episodes of `policy` in `env`.
 
   Args:
@@ -67,13 +77,15 @@ def run_episodes(env, policy, num_episodes, record_frames=False):
       `SavedModelPyTFEagerPolicy`; its state starts at `get_initial_state(1)`.
     num_episodes: episodes to run, >= 1.
     record_frames: keep every observation of each episode.
+    reward_name: for an environment with named rewards (a dict reward), the
+      one each episode's `reward_sum` sums.
 
   Returns:
     A list of `Episode`s.
   """
   if num_episodes < 1:
     raise ValueError(f'num_episodes must be >= 1, got {num_episodes}.')
-  recorder = _EpisodeRecorder(record_frames)
+  recorder = _EpisodeRecorder(record_frames, reward_name)
   driver = py_driver.PyDriver(env, policy, observers=[recorder],
                               max_episodes=num_episodes)
   driver.run(env.reset(), policy.get_initial_state(1))
@@ -86,7 +98,8 @@ def load_saved_policy(policy_dir):
       policy_dir, load_specs_from_pbtxt=True, use_tf_function=True)
 
 
-def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
+def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
+             reward_head=None):
   """Evaluates an exported policy on its task; the logic of `bin/evaluate`.
 
   The environment is built like the run's (action repeat, episode length, ...,
@@ -102,16 +115,22 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
     task_name: the task; read from the run when None. Needed for a multi-task
       run (one of its tasks) and for a policy outside a run.
     seed: seed of the environment.
+    reward_head: for a policy of named rewards (`planet_tf.envs.rewards`): the
+      head it plans with, whose reward the returns sum. For a run directory,
+      its newest export of that head (`policies/<step>-<head>/`) is taken;
+      read from the export's directory name when None.
 
   Returns:
     `(policy_dir, returns)`: the SavedModel used and the list of episode returns.
 
   Raises:
-    FileNotFoundError: if `path` holds no exported policy.
+    FileNotFoundError: if `path` holds no exported policy (of `reward_head`).
     ValueError: if the task cannot be determined (pass `task_name`), is not one
-      of a multi-task run's, or needs a longer action than the policy's.
+      of a multi-task run's, or needs a longer action than the policy's; if the
+      reward head cannot be determined, is not the export's, or is given for a
+      policy without named rewards.
   """
-  policy_dir = run_dir_lib.find_policy_dir(path)
+  policy_dir = run_dir_lib.find_policy_dir(path, reward_head)
   run_dir = run_dir_lib.find_run_dir(policy_dir)
   env_kwargs, run_tasks = {}, None
   if run_dir is not None:
@@ -133,15 +152,47 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None):
         f'with an operative_config.gin; pass the task name (one of '
         f'{", ".join(sorted(envs.TASKS))}).')
   policy = load_saved_policy(policy_dir)
+  reward_head, env_kwargs = _reward_head(policy, policy_dir, reward_head,
+                                         env_kwargs)
   env = _task_env(task_name, policy.action_spec, seed, env_kwargs)
   episodes = run_episodes(env, policy, num_episodes,
-                          record_frames=video_dir is not None)
+                          record_frames=video_dir is not None,
+                          reward_name=reward_head)
   env.close()
   if video_dir is not None:
     for i, episode in enumerate(episodes):
       summaries.write_gif(os.path.join(video_dir, f'episode-{i}.gif'),
                           episode.frames)
   return policy_dir, [e.reward_sum for e in episodes]
+
+
+def _reward_head(policy, policy_dir, reward_head, env_kwargs):
+  """The head whose reward an evaluation sums, and the env settings for it.
+
+  Returns:
+    `(head or None, env_kwargs)`; a policy of named rewards gets an environment
+    with those rewards (`rewards=...`) even outside a run.
+  """
+  reward_spec = policy.time_step_spec.reward
+  if not isinstance(reward_spec, dict):
+    if reward_head is not None:
+      raise ValueError(f'{policy_dir} plans with a run\'s only reward; it has '
+                       'no reward heads to choose from: drop the reward head '
+                       f'({reward_head!r}).')
+    return None, env_kwargs
+  names = tuple(reward_spec)
+  exported = run_dir_lib.head_of_policy_dir(policy_dir)
+  if reward_head is None:
+    reward_head = exported
+  if reward_head not in names:
+    raise ValueError(
+        f'{policy_dir} was trained with the named rewards {", ".join(names)}; '
+        + ('pass the head it plans with (--reward_head).' if reward_head is None
+           else f'{reward_head!r} is not one of them.'))
+  if exported is not None and exported != reward_head:
+    raise ValueError(f'{policy_dir} plans with the reward head {exported!r}, '
+                     f'not {reward_head!r}.')
+  return reward_head, dict(env_kwargs, rewards=names)
 
 
 def _task_env(task_name, action_spec, seed, env_kwargs):

@@ -8,6 +8,8 @@ steps, measured RSS growth 12.4 KB per step, nothing preallocated), and, given a
 `directory`, writes every finished episode to disk atomically (compressed) and reads
 them back on construction, so a resumed run has every episode it had finished.
 
+The reward may be a dict of named rewards (one physics, several tasks:
+`planet_tf.envs.rewards`); it is stored and sampled as any other field.
 Episodes may carry a task label (`observer(task)`, for one agent trained on
 several tasks); labelled episodes are sampled task by task (`sample`), so a task
 with short episodes gets as many chunks as one with long episodes.
@@ -118,12 +120,18 @@ class EpisodeReplay:
     return [len(e[0]) for e in self._episodes]
 
   def episode_returns(self):
-    """The undiscounted return of each episode in memory (boundary step left out)."""
+    """The undiscounted return of each episode in memory (boundary step left out).
+
+    Returns:
+      A list of floats; of dicts `{name: float}` when the reward is a dict of
+      named rewards (`planet_tf.envs.rewards`).
+    """
     returns = []
     for episode in self._episodes:
       steps = tf.nest.pack_sequence_as(self._data_spec, episode)
-      returns.append(float(np.sum(np.where(
-          steps.step_type == ts.StepType.LAST, 0.0, steps.reward))))
+      returns.append(tf.nest.map_structure(
+          lambda r, s=steps: float(np.sum(np.where(
+              s.step_type == ts.StepType.LAST, 0.0, r))), steps.reward))
     return returns
 
   def episode_tasks(self):

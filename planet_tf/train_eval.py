@@ -5,7 +5,11 @@ world-model updates on `[B, L]` chunks, one episode with the collect policy thro
 a TF-Agents driver, and every `eval_interval` episodes an evaluation with the
 greedy policy. With several tasks (`task_names`), one agent learns them all:
 `S` seed episodes per task, then the tasks take turns (round robin), one
-episode each after `C` updates; every task is evaluated. Everything a run writes is under `root_dir` (`run_dir.RunDir`).
+episode each after `C` updates; every task is evaluated. With named rewards
+(`planet_tf.envs.load.rewards`), the world model has one reward head per name
+and every head is evaluated and exported; with `reward_free`, every episode is
+collected with random actions and no head shapes the latent (the PlaNet
+poster's multi-head recipe). Everything a run writes is under `root_dir` (`run_dir.RunDir`).
 A second call with the same `root_dir` resumes from the newest checkpoint and the
 stored episodes (see `planet_tf.run_dir`).
 """
@@ -27,7 +31,7 @@ from planet_tf import evaluation
 from planet_tf import replay as replay_lib
 from planet_tf import run_dir
 from planet_tf import summaries
-from planet_tf.agents import PlanetAgent
+from planet_tf.agents import heads as heads_lib
 from planet_tf.policies import saver
 
 _RESUMABLE = {'resumable': True}
@@ -40,7 +44,8 @@ class Settings:
   Settings marked resumable may change when a run resumes; every other one must
   equal the stored run's (`run_dir.check_config`).
 
-  Exactly one of `task_name` and `task_names` is set.
+  Exactly one of `task_name` and `task_names` is set; `reward_free` needs
+  `task_name`.
 
   Raises:
     ValueError: for an unknown task or an invalid size, naming the setting.
@@ -59,6 +64,7 @@ class Settings:
   seed: Optional[int]
   max_minutes: Optional[float] = dataclasses.field(metadata=_RESUMABLE)
   task_names: Optional[Tuple[str, ...]]
+  reward_free: bool = False
 
   def __post_init__(self):
     if (self.task_name is None) == (self.task_names is None):
@@ -71,6 +77,9 @@ class Settings:
       envs.get_task(self.task_name)
     else:
       envs.multitask.check_task_names(self.task_names)
+    if self.reward_free and self.task_names is not None:
+      raise ValueError('train_eval.reward_free trains one task\'s dynamics; '
+                       'bind train_eval.task_name, not task_names.')
     for name in ('num_episodes', 'train_steps_per_episode', 'batch_size',
                  'eval_interval', 'num_eval_episodes', 'export_interval',
                  'video_interval', 'checkpoint_interval', 'num_seed_episodes'):
@@ -91,15 +100,37 @@ RESUMABLE = frozenset(f.name for f in dataclasses.fields(Settings)
 
 
 def stored_settings(settings: Settings):
-  """The settings a run stores: a one-task run leaves out `task_names`.
+  """The settings a run stores: a one-task run leaves out `task_names`, a run
+  that is not reward-free leaves out `reward_free`.
 
-  So a one-task run stores exactly what it stored before several tasks existed,
-  and such runs resume.
+  So a PlaNet run stores exactly what it stored before several tasks and
+  reward-free runs existed, and such runs resume.
   """
   stored = dataclasses.asdict(settings)
   if settings.task_names is None:
     del stored['task_names']
+  if not settings.reward_free:
+    del stored['reward_free']
   return stored
+
+
+def check_reward_free(reward_free):
+  """Refuses `reward_free` unless no head shapes the latent (gin).
+
+  Raises:
+    ValueError: naming the binding `WorldModel.shaping_heads = []`.
+  """
+  if not reward_free:
+    return
+  try:
+    shaping = gin.query_parameter('WorldModel.shaping_heads')
+  except ValueError:
+    shaping = None  # Not bound: every head shapes the latent.
+  if shaping is None or list(shaping):
+    raise ValueError(
+        'train_eval.reward_free trains encoder, dynamics and decoder without '
+        'any reward term, so no reward head may shape the latent: bind '
+        f'WorldModel.shaping_heads = [] (it is {shaping!r}).')
 
 
 @gin.configurable(denylist=['root_dir'])
@@ -117,7 +148,8 @@ def train_eval(root_dir,
                video_interval=10,
                checkpoint_interval=1,
                seed=None,
-               max_minutes=None):
+               max_minutes=None,
+               reward_free=False):
   """Trains PlaNet on `task_name` (or `task_names`), or resumes the run in `root_dir`.
 
   Args:
@@ -146,11 +178,18 @@ def train_eval(root_dir,
     max_minutes: wall-clock budget of this invocation; once spent, the run stops
       after its current episode as it does at `num_episodes` (checkpoint,
       export, summary), and the same command resumes it. None has no limit.
+    reward_free: collect every episode (not only the seed episodes) with
+      uniform random actions, never with a reward-seeking planner, and train
+      the world model with no reward term in the gradient of its encoder,
+      dynamics and decoder (requires `WorldModel.shaping_heads = []`; the
+      heads still fit on the stop-gradient latent). With named rewards
+      (`planet_tf.envs.load.rewards`), the poster's recipe: one reward-free
+      dynamics model, one head per task, each evaluated and exported.
 
   Returns:
     dict with the final `episodes`, `env_steps`, `train_steps`, the list of
     `eval_returns` `(episodes, return)` of this invocation (with several
-    tasks, the mean of the tasks' returns), and `out_of_time` (True if
+    tasks or heads, the mean of their returns), and `out_of_time` (True if
     `max_minutes` stopped it before `num_episodes`).
 
   Raises:
@@ -162,9 +201,10 @@ def train_eval(root_dir,
   """
   if isinstance(task_names, list):
     task_names = tuple(task_names)  # Frozen settings; gin gives a list.
+  # Before the run directory is touched: a refused start changes nothing.
   if task_names is not None:
-    # Before the run directory is touched: a refused start changes nothing.
     envs.multitask.check_no_shared_action_repeat()
+  check_reward_free(reward_free)
   settings = Settings(
       task_name=task_name, task_names=task_names,
       num_seed_episodes=num_seed_episodes,
@@ -173,7 +213,7 @@ def train_eval(root_dir,
       sequence_length=sequence_length, eval_interval=eval_interval,
       num_eval_episodes=num_eval_episodes, export_interval=export_interval,
       video_interval=video_interval, checkpoint_interval=checkpoint_interval,
-      seed=seed, max_minutes=max_minutes)
+      seed=seed, max_minutes=max_minutes, reward_free=bool(reward_free))
   return run(root_dir, settings)
 
 
@@ -189,9 +229,14 @@ def run(root_dir, settings: Settings):
       tf.random.set_seed(seed)
     tasks = _load_tasks(settings, seed, cleanup)
     tf_env = tasks[0].tf_env  # Every task has the same specs.
-    agent = PlanetAgent(tf_env.time_step_spec(), tf_env.action_spec(),
-                        train_sequence_length=settings.sequence_length,
-                        seed=seed)
+    # One reward head per named reward (None: PlaNet's one head).
+    heads = heads_lib.reward_names(tf_env.time_step_spec().reward)
+    agent = heads_lib.make_agent(tf_env.time_step_spec(), tf_env.action_spec(),
+                                 train_sequence_length=settings.sequence_length,
+                                 seed=seed)
+    if settings.reward_free and agent.world_model.shaping_heads:
+      raise ValueError('train_eval.reward_free needs WorldModel.shaping_heads '
+                       f'= [], not {list(agent.world_model.shaping_heads)}.')
     agent.initialize()
     replay = replay_lib.EpisodeReplay(
         agent.collect_data_spec, directory=paths.episodes_dir, seed=seed)
@@ -204,13 +249,17 @@ def run(root_dir, settings: Settings):
                    restored or 'no checkpoint', replay.total_episodes)
     counted = metrics.episodes
     work_missed = _count_unsaved_episodes(metrics, replay, paths.episodes_dir)
-    loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, tasks)
+    loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, tasks,
+                 _head_policies(agent, heads, seed))
     if work_missed:
       loop.log_unlogged_returns(counted)
     # One traced policy for every task's driver: their specs are equal.
     collect_policy = collect.TracedPolicy(agent.collect_policy)
+    # TF-Agents' return metrics read one scalar reward: the first head's.
+    metrics_observer = (metrics.observer if heads is None else
+                        _NamedReward(metrics.observer, heads[0]))
     observers = [[replay if task.label is None else replay.observer(task.label),
-                  metrics.observer] for task in tasks]
+                  metrics_observer] for task in tasks]
     collect_drivers = [collect.episode_driver(task.tf_env, collect_policy, o)
                        for task, o in zip(tasks, observers)]
 
@@ -240,9 +289,14 @@ def run(root_dir, settings: Settings):
         loss = loop.train()
         replay.mark_recent()
         i = loop.next_task
-        loop.collect(collect_drivers[i].run)
+        if settings.reward_free:  # Never a reward-seeking agent's episodes.
+          loop.collect(lambda: collect.collect_random_episodes(  # pylint: disable=cell-var-from-loop
+              tasks[i].tf_env, observers[i]))
+        else:
+          loop.collect(collect_drivers[i].run)
         # The row first: a kill after the checkpoint must not lose it.
-        loop.log_return('collect', task=tasks[i])
+        loop.log_return('random' if settings.reward_free else 'collect',
+                        task=tasks[i])
         loop.after_episode()
         loop.print_progress(loss, task=tasks[i])
       if loop.dirty:
@@ -256,6 +310,31 @@ def run(root_dir, settings: Settings):
     return {'episodes': metrics.episodes, 'env_steps': metrics.env_steps,
             'train_steps': int(agent.train_step_counter.numpy()),
             'eval_returns': loop.eval_returns, 'out_of_time': out_of_time}
+
+
+class _NamedReward:
+  """A driver observer that passes `observer` trajectories with one named reward."""
+
+  def __init__(self, observer, name):
+    self._observer = observer
+    self._name = name
+
+  def __call__(self, trajectory):
+    return self._observer(trajectory._replace(
+        reward=trajectory.reward[self._name]))
+
+
+def _head_policies(agent, heads, seed):
+  """`{head: greedy policy}`; `{None: agent.policy}` for one unnamed head.
+
+  The first head's is the agent's own policy (checkpointed); head i > 0 gets a
+  new `CemPolicy` seeded with `seed + 1 + i` (the collect policy has `seed + 1`).
+  """
+  if heads is None:
+    return {None: agent.policy}
+  return {head: heads_lib.head_policy(
+      agent, head, seed=None if seed is None else seed + 1 + i)
+          for i, head in enumerate(heads)}
 
 
 class _Task(NamedTuple):
@@ -344,7 +423,7 @@ class _Loop:
   """The steps of the loop that `run` calls: train, collect, evaluate, save."""
 
   def __init__(self, paths, settings, agent, replay, metrics, checkpoint,
-               tasks):
+               tasks, head_policies):
     self.paths = paths
     self.settings = settings
     self.agent = agent
@@ -352,7 +431,11 @@ class _Loop:
     self.metrics = metrics
     self.checkpoint = checkpoint
     self.tasks = tasks
-    self.eval_policy = evaluation.as_py_policy(agent.policy)
+    # `{head: greedy TFPolicy}`; the one key None without named rewards.
+    self.head_policies = head_policies
+    self.heads = None if None in head_policies else tuple(head_policies)
+    self.eval_policies = {head: evaluation.as_py_policy(policy)
+                          for head, policy in head_policies.items()}
     self.train_writer = tf.summary.create_file_writer(paths.train_dir)
     self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
     self.eval_returns = []
@@ -426,41 +509,45 @@ class _Loop:
       self.export()
 
   def evaluate(self):
-    """Runs the greedy policy on every task; writes returns, CSV rows, videos.
+    """Runs the greedy policy on every task (of every head); writes returns,
+    CSV rows, videos.
 
     Returns:
-      The mean return (over tasks: of each task's mean).
+      The mean return (over tasks and heads: of each one's mean).
     """
     episode = self.metrics.episodes
     means = {}
     for task in self.tasks:
-      episodes = evaluation.run_episodes(task.eval_env, self.eval_policy,
-                                         self.settings.num_eval_episodes,
-                                         record_frames=True)
-      means[task.name] = float(np.mean([e.reward_sum for e in episodes]))
-      name = f'episode-{episode:06d}' + (f'-{task.label}' if task.label else '')
-      for i, e in enumerate(episodes):
-        summaries.write_gif(os.path.join(self.paths.videos_dir,
-                                         f'{name}-{i}.gif'), e.frames)
-      with self.eval_writer.as_default():
-        if task.label:
-          summaries.scalars({f'AverageReturn/{task.label}': means[task.name]},
-                            self.train_step, 'Metrics/')
-          summaries.scalars(
-              {f'AverageReturn_vs_Episodes/{task.label}': means[task.name]},
-              episode, 'Metrics/')
-        summaries.video('eval/episode' + (f'/{task.label}' if task.label
-                                          else ''),
-                        episodes[0].frames, self.train_step)
-      self.log_return('greedy', means[task.name], task=task)
+      for head, policy in self.eval_policies.items():
+        episodes = evaluation.run_episodes(task.eval_env, policy,
+                                           self.settings.num_eval_episodes,
+                                           record_frames=True, reward_name=head)
+        label = '-'.join(p for p in (task.label, head) if p)
+        tag = '/'.join(p for p in (task.label, head) if p)
+        means[label or task.name] = value = float(
+            np.mean([e.reward_sum for e in episodes]))
+        name = f'episode-{episode:06d}' + (f'-{label}' if label else '')
+        for i, e in enumerate(episodes):
+          summaries.write_gif(os.path.join(self.paths.videos_dir,
+                                           f'{name}-{i}.gif'), e.frames)
+        with self.eval_writer.as_default():
+          if tag:
+            summaries.scalars({f'AverageReturn/{tag}': value},
+                              self.train_step, 'Metrics/')
+            summaries.scalars({f'AverageReturn_vs_Episodes/{tag}': value},
+                              episode, 'Metrics/')
+          summaries.video('eval/episode' + (f'/{tag}' if tag else ''),
+                          episodes[0].frames, self.train_step)
+        self._append_row('greedy', value, task, head)
     mean_return = float(np.mean(list(means.values())))
     with self.eval_writer.as_default():
       summaries.scalars({'AverageReturn': mean_return}, self.train_step,
                         'Metrics/')
       summaries.scalars({'AverageReturn_vs_Episodes': mean_return}, episode,
                         'Metrics/')
+    labelled = self.multitask or self.heads is not None
     logging.info('Evaluation after %d episodes: return %s', episode,
-                 ', '.join(f'{v:.1f}' + (f' ({k})' if self.multitask else '')
+                 ', '.join(f'{v:.1f}' + (f' ({k})' if labelled else '')
                            for k, v in means.items()))
     return mean_return
 
@@ -486,25 +573,41 @@ class _Loop:
       env_steps += max(length - 1, 0)
       if episode in logged:
         continue
-      policy = ('random' if episode <= self.settings.num_seed_episodes *
-                len(self.tasks) else 'collect')
+      policy = ('random' if self.settings.reward_free or
+                episode <= self.settings.num_seed_episodes * len(self.tasks)
+                else 'collect')
       task = self.tasks[(episode - 1) % len(self.tasks)]
-      extra = {'task': task.label} if task.label else {}
-      run_dir.append_return(self.paths.root, episode, env_steps,
-                            int(self.train_step.numpy()), policy, value,
-                            **extra)
+      for head in self.heads or (None,):
+        self._append_row(policy, value if head is None else value[head], task,
+                         head, episode, env_steps)
 
-  def log_return(self, policy, value=None, task=None):
-    """Appends a row to `eval/returns.csv`; `value` is the last episode's by default.
+  def log_return(self, policy, task=None):
+    """Appends the last episode's row(s) to `eval/returns.csv`.
 
-    A row of a multi-task run names its `task` (an extra column).
+    With named rewards, one row per head: the episode's return of that reward.
     """
-    if value is None:
-      value = float(self.metrics.last_return.result())
+    if self.heads is None:
+      self._append_row(policy, float(self.metrics.last_return.result()), task)
+      return
+    returns = self.replay.episode_returns()[-1]
+    for head in self.heads:
+      self._append_row(policy, returns[head], task, head)
+
+  def _append_row(self, policy, value, task=None, head=None, episodes=None,
+                  env_steps=None):
+    """One row of `eval/returns.csv`, at the current counts by default.
+
+    A row of a multi-task run names its `task`, a row of a run with named
+    rewards its `head` (extra columns).
+    """
     extra = {'task': task.label} if task is not None and task.label else {}
-    run_dir.append_return(self.paths.root, self.metrics.episodes,
-                          self.metrics.env_steps, int(self.train_step.numpy()),
-                          policy, value, **extra)
+    if head is not None:
+      extra['head'] = head
+    run_dir.append_return(
+        self.paths.root,
+        self.metrics.episodes if episodes is None else episodes,
+        self.metrics.env_steps if env_steps is None else env_steps,
+        int(self.train_step.numpy()), policy, value, **extra)
 
   def print_progress(self, loss, suffix='', task=None):
     if task is not None and task.label:
@@ -534,8 +637,12 @@ class _Loop:
     run_dir.write_operative_config(self.paths.root)
 
   def export(self):
-    """Exports the greedy policy to `policies/<train step>/`, atomically."""
+    """Exports the greedy policy to `policies/<train step>/`, atomically.
+
+    With named rewards, one SavedModel per head: `policies/<train step>-<head>/`.
+    """
     step = int(self.train_step.numpy())
-    final = self.paths.policy_dir(step)
-    if not os.path.exists(final):
-      saver.export_policy(self.agent.policy, final, train_step=self.train_step)
+    for head, policy in self.head_policies.items():
+      final = self.paths.policy_dir(step, head)
+      if not os.path.exists(final):
+        saver.export_policy(policy, final, train_step=self.train_step)

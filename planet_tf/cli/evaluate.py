@@ -4,10 +4,13 @@
   planet-evaluate --policy=runs/cheetah/policies/20000 --num_episodes=5 \\
       --video_dir=/tmp/videos
   planet-evaluate --policy=runs/multitask --task_name=cheetah_run  # multi-task
+  planet-evaluate --policy=runs/cheetah_multihead --reward_head=backward
 
 In a checkout, `bin/evaluate` is the same command. The task and its settings come
 from the run's operative_config.gin; for a multi-task run or a SavedModel
-outside a run, pass --task_name. All logic lives in
+outside a run, pass --task_name. A run with named rewards exports one policy
+per reward head: --reward_head picks it (the newest policies/<step>-<head>/)
+and the return sums that reward. All logic lives in
 `planet_tf.evaluation.evaluate`.
 """
 
@@ -32,6 +35,9 @@ def define_flags():
   flags.DEFINE_string('task_name', None, 'Task: one of a multi-task run\'s, or '
                       'any when --policy is not in a run.')
   flags.DEFINE_integer('seed', None, 'Seed of the environment.')
+  flags.DEFINE_string('reward_head', None, 'For a run with named rewards: the '
+                      'head whose policy is evaluated, and whose reward is '
+                      'summed (e.g. backward).')
   flags.mark_flag_as_required('policy')
 
 
@@ -42,7 +48,7 @@ def main(argv):
   try:
     policy_dir, returns = evaluation.evaluate(
         FLAGS.policy, FLAGS.num_episodes, FLAGS.video_dir, FLAGS.task_name,
-        FLAGS.seed)
+        FLAGS.seed, FLAGS.reward_head)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f'{cli.program_name()}: error: {e}')
   for i, value in enumerate(returns):

@@ -3,10 +3,13 @@
   planet-export --root_dir=runs/cheetah                  # newest checkpoint
   planet-export --root_dir=runs/cheetah \\
       --checkpoint=runs/cheetah/train/ckpt-2000 --output=/tmp/cheetah_policy
+  planet-export --root_dir=runs/cheetah_multihead --reward_head=backward
 
 In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
 `PolicySaver` format) acts without planet_tf: load it with `tf.saved_model.load`
-or `SavedModelPyTFEagerPolicy`. All logic lives in
+or `SavedModelPyTFEagerPolicy`. A SavedModel plans with one reward head: for a run
+with named rewards, --reward_head chooses it (default output
+<root_dir>/policies/<train step>-<head>). All logic lives in
 `planet_tf.run_dir.restore.export_from_run`.
 """
 
@@ -30,6 +33,9 @@ def define_flags():
                       '<root_dir>/policies/<train step>.')
   flags.DEFINE_bool('collect', False, 'Export the collect policy (exploration '
                     'noise) instead of the greedy one.')
+  flags.DEFINE_string('reward_head', None, 'The reward head the policy plans '
+                      'with (e.g. backward); required for a run with named '
+                      'rewards.')
   flags.DEFINE_multi_string('gin_param', [], "Extra gin bindings, e.g. "
                             "'cem.jit_compile = True'.")
   flags.mark_flag_as_required('root_dir')
@@ -42,7 +48,7 @@ def main(argv):
   try:
     path = restore.export_from_run(FLAGS.root_dir, FLAGS.output,
                                   FLAGS.checkpoint, FLAGS.collect,
-                                  FLAGS.gin_param)
+                                  FLAGS.gin_param, FLAGS.reward_head)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f'{cli.program_name()}: error: {e}')
   print(path)

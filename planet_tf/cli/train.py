@@ -5,6 +5,7 @@
   planet-train --root_dir=runs/tiny --gin_file=tiny.gin \\
       --gin_param='train_eval.num_episodes = 10'
   planet-train --gin_file=cheetah.gin --max_minutes=120  # stop cleanly, resume later
+  planet-train --gin_file=cheetah_multihead.gin  # reward-free dynamics, a head per task
 
 In a checkout, `bin/train` is the same command. A gin file that is not a path is
 looked up in gin_configs/. All logic lives in `planet_tf.train_eval.train_eval`.

@@ -16,11 +16,12 @@ class PixelControlEnv(py_environment.PyEnvironment):
   `episode_length` simulator steps (1000 in the suite).
 
   Observation: uint8 `[image_size, image_size, 3]`. Action: float32 `[A]` within the
-  task's bounds. Reward and discount: float32 scalars.
+  task's bounds. Reward and discount: float32 scalars; with `reward_fns`, the
+  reward is a dict `{name: float32 scalar}` instead (`planet_tf.envs.rewards`).
   """
 
   def __init__(self, dm_env, action_repeat, image_size=64, camera_id=0,
-               episode_length=None):
+               episode_length=None, reward_fns=None):
     """Args:
 
       dm_env: a dm_control `control.Environment` (state observations are ignored).
@@ -29,6 +30,9 @@ class PixelControlEnv(py_environment.PyEnvironment):
       camera_id: the camera to render from.
       episode_length: optional cap on simulator steps per episode; the task's own
         time limit applies when it is shorter.
+      reward_fns: optional `{name: physics -> float}`; each is read after every
+        simulator step and summed over the repeat, and the reward is that dict
+        (the task's own reward is then not returned).
     """
     super().__init__(handle_auto_reset=True)
     if action_repeat < 1:
@@ -41,6 +45,7 @@ class PixelControlEnv(py_environment.PyEnvironment):
     self._camera_id = camera_id
     self._episode_length = episode_length
     self._sim_steps = 0
+    self._reward_fns = dict(reward_fns) if reward_fns else None
     spec = dm_env.action_spec()
     self._action_spec = array_spec.BoundedArraySpec(
         shape=spec.shape, dtype=np.float32,
@@ -61,6 +66,12 @@ class PixelControlEnv(py_environment.PyEnvironment):
   def observation_spec(self):
     return self._observation_spec
 
+  def reward_spec(self):
+    if self._reward_fns is None:
+      return super().reward_spec()
+    return {name: array_spec.ArraySpec((), np.float32, name=name)
+            for name in self._reward_fns}
+
   def action_spec(self):
     return self._action_spec
 
@@ -76,7 +87,7 @@ class PixelControlEnv(py_environment.PyEnvironment):
   def _reset(self):
     self._env.reset()
     self._sim_steps = 0
-    return ts.restart(self._render())
+    return ts.restart(self._render(), reward_spec=self.reward_spec())
 
   def _step(self, action):
     action = np.asarray(action, dtype=np.float32)
@@ -85,23 +96,29 @@ class PixelControlEnv(py_environment.PyEnvironment):
           f'Action of shape {action.shape} does not match the action spec '
           f'{self._action_spec}.')
     reward = 0.0
+    named = dict.fromkeys(self._reward_fns or (), 0.0)
     discount = 1.0
     last = False
     for _ in range(self._action_repeat):
       step = self._env.step(action)
       self._sim_steps += 1
       reward += step.reward or 0.0
+      for name in named:
+        named[name] += self._reward_fns[name](self._env.physics)
       discount = step.discount if step.discount is not None else 1.0
       last = step.last() or (self._episode_length is not None and
                              self._sim_steps >= self._episode_length)
       if last:
         break
     observation = self._render()
+    if self._reward_fns is None:
+      reward = np.float32(reward)
+    else:
+      reward = {name: np.float32(value) for name, value in named.items()}
     if last:
-      return ts.termination(observation, np.float32(reward))._replace(
+      return ts.termination(observation, reward)._replace(
           discount=np.asarray(discount, np.float32))
-    return ts.transition(observation, np.float32(reward),
-                         np.float32(discount))
+    return ts.transition(observation, reward, np.float32(discount))
 
   def close(self):
     """Frees the rendering context; call it on the thread that rendered."""

@@ -11,13 +11,14 @@ import functools
 import gin
 from tf_agents.environments import tf_py_environment
 
+from planet_tf.envs import rewards as rewards_lib
 from planet_tf.envs.pixels import PixelControlEnv
 from planet_tf.envs.tasks import get_task
 
 
 @gin.configurable('load', module='planet_tf.envs')
 def load(task_name, action_repeat=None, image_size=64, seed=None,
-         episode_length=None):
+         episode_length=None, rewards=None):
   """Returns the task as a TF-Agents `PyEnvironment` observed through pixels.
 
   Args:
@@ -27,21 +28,29 @@ def load(task_name, action_repeat=None, image_size=64, seed=None,
     seed: seed of the task's random state (initial positions).
     episode_length: optional cap on simulator steps per episode (the suite's
       episodes are 1000 steps); for quick tests.
+    rewards: optional names of rewards of the task's domain
+      (`planet_tf.envs.rewards.REWARDS`, e.g. `('forward', 'backward')` for
+      cheetah); the reward is then a dict `{name: float32}` per step. None: the
+      task's own scalar reward.
 
   Returns:
     A `PixelControlEnv`.
 
   Raises:
-    ValueError: for an unknown task name, listing the valid ones.
+    ValueError: for an unknown task name, listing the valid ones, or unknown
+      reward names.
   """
   task = get_task(task_name)
+  reward_fns = (None if rewards is None
+                else rewards_lib.reward_functions(task.domain, rewards))
   # Imported here so that MUJOCO_GL is set first and `get_task` errors are cheap.
   from dm_control import suite  # pylint: disable=g-import-not-at-top
   dm_env = suite.load(task.domain, task.task, task_kwargs={'random': seed})
   return PixelControlEnv(
       dm_env,
       action_repeat=task.action_repeat if action_repeat is None else action_repeat,
-      image_size=image_size, episode_length=episode_length)
+      image_size=image_size, episode_length=episode_length,
+      reward_fns=reward_fns)
 
 
 def load_tf(task_name, **kwargs):

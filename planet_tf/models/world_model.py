@@ -5,7 +5,7 @@ planner and the summaries rely on. The model is a loss function and what the
 planner reads; the agent that owns it takes the gradient steps.
 """
 
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Sequence
 
 import gin
 import tensorflow as tf
@@ -35,6 +35,8 @@ class WorldModel(tf.keras.Model):
                dynamics: Optional[tf.keras.layers.Layer] = None,
                decoder: Optional[tf.keras.layers.Layer] = None,
                reward_heads: Optional[Dict[str, tf.keras.layers.Layer]] = None,
+               reward_names: Optional[Sequence[str]] = None,
+               shaping_heads: Optional[Sequence[str]] = None,
                dynamics_fn: Callable[[], tf.keras.layers.Layer] = RSSM,
                bit_depth: int = 5,
                free_nats: float = 3.0,
@@ -56,6 +58,14 @@ class WorldModel(tf.keras.Model):
       decoder: features -> image distribution; `ConvDecoder()` if None.
       reward_heads: name -> head (features -> distribution);
         `{'reward': DenseHead()}` if None (sizes from gin `DenseHead.units`).
+      reward_names: instead of `reward_heads`, the names of the heads to build,
+        one `DenseHead` each (e.g. `('forward', 'backward')`, the named rewards
+        of `planet_tf.envs.rewards`).
+      shaping_heads: the heads whose loss shapes the representation; every
+        other head is trained on `tf.stop_gradient(features)`, so it gives
+        exactly zero gradient to the encoder, the dynamics and the decoder.
+        None: every head (PlaNet); `()`: none (the poster's reward-free
+        dynamics, one head per task fitted on the latent).
       dynamics_fn: builds the dynamics when `dynamics` is None (gin:
         `@RSSM`, `@DeterministicRNN`, `@StochasticSSM`).
       bit_depth: image bit depth for `preprocessing.preprocess`.
@@ -81,8 +91,22 @@ class WorldModel(tf.keras.Model):
     self.encoder = encoder if encoder is not None else ConvEncoder()
     self.dynamics = dynamics if dynamics is not None else dynamics_fn()
     self.decoder = decoder if decoder is not None else ConvDecoder()
+    if reward_heads is not None and reward_names is not None:
+      raise ValueError('Pass reward_heads or reward_names, not both.')
+    if reward_names is not None:
+      reward_heads = _dense_heads(reward_names)
     self.reward_heads = dict(reward_heads if reward_heads is not None
                              else {'reward': DenseHead(name='reward')})
+    if shaping_heads is None:
+      shaping_heads = tuple(self.reward_heads)
+    if isinstance(shaping_heads, str):
+      raise ValueError(f'shaping_heads is a list of head names, got '
+                       f'{shaping_heads!r}.')
+    unknown = sorted(set(shaping_heads) - set(self.reward_heads))
+    if unknown:
+      raise ValueError(f'shaping_heads names {unknown}, but the model has heads '
+                       f'{sorted(self.reward_heads)}.')
+    self._shaping_heads = tuple(shaping_heads)
     self._bit_depth = int(bit_depth)
     self._free_nats = float(free_nats)
     self._kl_scale = float(kl_scale)
@@ -104,6 +128,11 @@ class WorldModel(tf.keras.Model):
   def free_nats(self):
     """Per-step free nats of the KL terms; 0 without a stochastic state."""
     return self._free_nats if self.dynamics.stoch_size else 0.0
+
+  @property
+  def shaping_heads(self):
+    """Names of the heads whose loss reaches the encoder and dynamics."""
+    return self._shaping_heads
 
   @property
   def reward_scale(self):
@@ -222,7 +251,9 @@ class WorldModel(tf.keras.Model):
     Args:
       experience: `Trajectory` with `step_type [B, L]`, uint8 `observation
         [B, L, H, W, C]`, float `action [B, L, A]` and `reward [B, L]` (or a dict
-        of them keyed like `reward_heads`); `policy_info` is not read.
+        of them keyed like `reward_heads`; a head without a reward in the dict
+        is not trained, and `{}` has no reward term at all); `policy_info` is
+        not read.
 
     Returns:
       `(loss, metrics)`: scalar float32 and a dict of scalar float32 tensors.
@@ -245,10 +276,14 @@ class WorldModel(tf.keras.Model):
     image_nll = losses.negative_log_likelihood(self.decoder(features), images)
     metrics['image_nll'] = image_nll
     total = image_nll
+    # A head that does not shape the representation reads the features
+    # through a stop-gradient: its loss trains only the head.
+    frozen = tf.stop_gradient(features)
     for key, reward in rewards.items():
       target, mask = sequence.previous_rewards(tf.cast(reward, tf.float32),
                                                step_types)
-      dist = self.reward_heads[key](features)
+      dist = self.reward_heads[key](
+          features if key in self._shaping_heads else frozen)
       nll = losses.negative_log_likelihood(dist, target, mask)
       metrics[f'{key}_nll'] = nll
       metrics[f'{key}_mse'] = losses.masked_mean(
@@ -287,13 +322,13 @@ class WorldModel(tf.keras.Model):
             for k, (prior, mask) in enumerate(rollouts)]
     return tf.add_n(nlls) / len(nlls)
 
-  def open_loop_prediction(self, experience, context=5, head='reward'):
+  def open_loop_prediction(self, experience, context=5, head=None):
     """Video prediction: observe `context` frames, then imagine from the actions.
 
     Args:
       experience: `Trajectory [B, L]` (observation uint8, action `[B, L, A]`).
       context: number of observed frames, `1 <= context <= L`.
-      head: reward head whose predictions are returned.
+      head: reward head whose predictions are returned; the first if None.
 
     Returns:
       `(frames, rewards)`: uint8 `[B, L, H, W, C]` decoded means (posteriors for
@@ -316,7 +351,18 @@ class WorldModel(tf.keras.Model):
     features = self.dynamics.features(states)
     frames = preprocessing.postprocess(self.decoder(features).mean(),
                                        self._bit_depth)
+    head = next(iter(self.reward_heads)) if head is None else head
     return frames, self.reward(features, head).mean()
+
+
+def _dense_heads(names):
+  """`{name: DenseHead(name=name)}`; refuses an empty list or a repeat."""
+  if isinstance(names, str) or not names:
+    raise ValueError(f'reward_names must be a non-empty list, got {names!r}.')
+  names = list(names)
+  if len(set(names)) != len(names):
+    raise ValueError(f'reward_names repeats a name: {names}.')
+  return {name: DenseHead(name=name) for name in names}
 
 
 @gin.configurable

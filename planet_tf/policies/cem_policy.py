@@ -115,6 +115,11 @@ class CemPolicy(tf_policy.TFPolicy):
   def exploration_noise(self):
     return self._exploration_noise
 
+  @property
+  def reward_head(self):
+    """The name of the reward head the planner maximises."""
+    return self._reward_head
+
   def _imagine(self, state, action):
     """Planner transition: one prior step `[N, ...]`, sampled from the generator."""
     return self._world_model.dynamics.imagine_step(state, action, self._sample)

@@ -17,6 +17,7 @@ from planet_tf.run_dir.layout import OPERATIVE_CONFIG_FILE
 from planet_tf.run_dir.layout import RunDir
 from planet_tf.run_dir.layout import find_policy_dir
 from planet_tf.run_dir.layout import find_run_dir
+from planet_tf.run_dir.layout import head_of_policy_dir
 from planet_tf.run_dir.layout import policy_dir
 from planet_tf.run_dir.lock import lock
 from planet_tf.run_dir.lock import unlock

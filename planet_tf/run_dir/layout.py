@@ -18,6 +18,7 @@ class RunDir:
   eval/           events, videos/episode-<episodes>-<i>.gif, returns.csv
   open_loop/      episode-<episodes>.gif
   policies/<n>/   SavedModel of the greedy policy, n = train steps
+                  (policies/<n>-<head>/, one per reward head, with named rewards)
   operative_config.gin
   ```
   """
@@ -65,39 +66,60 @@ class RunDir:
   def lock_path(self):
     return os.path.join(self.train_dir, '.lock')
 
-  def policy_dir(self, step):
-    """The export of train step `step`: `policies/<step>`."""
-    return os.path.join(self.policies_dir, str(int(step)))
+  def policy_dir(self, step, head=None):
+    """The export of train step `step`: `policies/<step>`, or
+    `policies/<step>-<head>` for the policy that plans with reward head `head`."""
+    return os.path.join(self.policies_dir, str(int(step)) +
+                        ('' if head is None else f'-{head}'))
 
 
-def policy_dir(root_dir, step):
-  """The export directory of step `step` of a run: `<root_dir>/policies/<step>`."""
-  return RunDir(root_dir).policy_dir(step)
+def policy_dir(root_dir, step, head=None):
+  """The export directory of step `step` of a run: `<root_dir>/policies/<step>`
+  (`<step>-<head>` for reward head `head`)."""
+  return RunDir(root_dir).policy_dir(step, head)
 
 
-def find_policy_dir(path):
+def head_of_policy_dir(policy_dir):
+  """The reward head of an export `policies/<step>-<head>`, else None."""
+  step, dash, head = os.path.basename(os.path.normpath(policy_dir)).partition(
+      '-')
+  return head if dash and step.isdigit() and head else None
+
+
+def find_policy_dir(path, reward_head=None):
   """Resolves a SavedModel policy directory from a SavedModel or a run directory.
 
   Args:
     path: a directory holding `saved_model.pb`, or a run's `root_dir`, whose
       newest export under `policies/<step>/` is taken.
+    reward_head: for a run directory, take the newest export of this reward
+      head instead (`policies/<step>-<head>/`).
 
   Returns:
     The SavedModel directory.
 
   Raises:
-    FileNotFoundError: if `path` is neither, naming what was looked for.
+    FileNotFoundError: if `path` is neither, naming what was looked for (and
+      the heads a run exported, if it has none of `reward_head`).
   """
   if os.path.isfile(os.path.join(path, 'saved_model.pb')):
     return path
-  exports = [os.path.dirname(p) for p in glob.glob(
+  found = [os.path.dirname(p) for p in glob.glob(
       os.path.join(RunDir(path).policies_dir, '*', 'saved_model.pb'))]
-  exports = [d for d in exports if os.path.basename(d).isdigit()]
+  if reward_head is None:
+    exports = [d for d in found if os.path.basename(d).isdigit()]
+  else:
+    exports = [d for d in found if head_of_policy_dir(d) == reward_head]
   if not exports:
+    heads = sorted({head_of_policy_dir(d) for d in found} - {None})
+    wanted = ('policies/<step>/' if reward_head is None
+              else f'policies/<step>-{reward_head}/')
     raise FileNotFoundError(
         f'{path} is neither a SavedModel directory (no saved_model.pb) nor a run '
-        'directory with an exported policy under policies/<step>/.')
-  return max(exports, key=lambda d: int(os.path.basename(d)))
+        f'directory with an exported policy under {wanted}' +
+        (f' (it exported the reward heads {", ".join(heads)}: pass one as '
+         '--reward_head).' if heads else '.'))
+  return max(exports, key=lambda d: int(os.path.basename(d).partition('-')[0]))
 
 
 def find_run_dir(policy_dir):

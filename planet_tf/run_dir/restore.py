@@ -10,7 +10,7 @@ from tf_agents.specs import tensor_spec
 
 from planet_tf import config
 from planet_tf import envs
-from planet_tf.agents import PlanetAgent
+from planet_tf.agents import heads as heads_lib
 from planet_tf.policies import saver
 from planet_tf.run_dir import stored_config
 from planet_tf.run_dir.checkpoint import RunCheckpoint
@@ -31,7 +31,9 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
       `['cem.jit_compile = True']`.
 
   Returns:
-    The restored `PlanetAgent`; its `train_step_counter` is the checkpoint's.
+    The restored `PlanetAgent`; its `train_step_counter` is the checkpoint's. A
+    run with named rewards (`planet_tf.envs.load.rewards`) gets one reward head
+    per name, as in training (`agents.heads.make_agent`).
 
   Raises:
     FileNotFoundError: if `root_dir` is not a run or holds no checkpoint.
@@ -56,7 +58,8 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
   env.close()
-  agent = PlanetAgent(time_step_spec, action_spec, train_sequence_length=None)
+  agent = heads_lib.make_agent(time_step_spec, action_spec,
+                               train_sequence_length=None)
   agent.initialize()
   restored = RunCheckpoint(run.train_dir, agent=agent).restore(checkpoint)
   if restored is None:
@@ -65,8 +68,13 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
 
 
 def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
-                    gin_bindings=()):
+                    gin_bindings=(), reward_head=None):
   """Exports a run's policy from a checkpoint; the logic of `bin/export`.
+
+  A SavedModel plans with one reward head: a run with named rewards exports one
+  per head, each to `root_dir/policies/<train step>-<head>` by default. The
+  first head's policy is the agent's own (its generator restored from the
+  checkpoint); another head's starts from a fresh generator.
 
   Args:
     root_dir: a `train_eval` run directory.
@@ -75,18 +83,30 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
     collect: export the collect policy (with exploration noise) instead of the
       greedy one.
     gin_bindings: as `restore_agent`.
+    reward_head: the head the policy plans with; required for a run with named
+      rewards, None (or the one head's name, `reward`) otherwise.
 
   Returns:
     The SavedModel directory.
 
   Raises:
-    As `restore_agent`.
+    ValueError: for a missing or unknown `reward_head`, naming the run's heads;
+      otherwise as `restore_agent`.
   """
   agent = restore_agent(root_dir, checkpoint, gin_bindings)
-  policy = agent.collect_policy if collect else agent.policy
+  heads = list(agent.world_model.reward_heads)
+  named = heads_lib.reward_names(agent.time_step_spec.reward) is not None
+  if named and reward_head is None:
+    raise ValueError(f'{root_dir} has the reward heads {", ".join(heads)}; an '
+                     'export plans with one: pass it as --reward_head.')
+  if reward_head is None:
+    policy = agent.collect_policy if collect else agent.policy
+  else:
+    policy = heads_lib.head_policy(agent, reward_head, collect)
   step = agent.train_step_counter
   if output_dir is None:
-    output_dir = RunDir(root_dir).policy_dir(int(step.numpy()))
+    output_dir = RunDir(root_dir).policy_dir(int(step.numpy()),
+                                             reward_head if named else None)
   return saver.export_policy(policy, output_dir, train_step=step)
 
 
