@@ -14,7 +14,9 @@ from tf_agents.trajectories import trajectory
 
 from planet_tf import config
 from planet_tf.distributed import actor
+from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import learner
+from planet_tf.distributed import replay_server
 from planet_tf.distributed import settings
 from planet_tf.distributed import tables
 
@@ -160,3 +162,44 @@ def test_stored_steps_per_episode_follow_the_env_settings():
   # 80 simulator steps at action repeat 8: 10 agent steps and the boundary.
   assert settings.stored_steps_per_episode('cartpole_balance') == 11
   assert settings.loop_settings().sequence_length == 8
+
+
+@pytest.mark.slow
+def test_an_actor_plans_with_the_pushed_weights_and_its_own_noise(tmp_path):
+  config.parse_gin(['tiny.gin'])
+  root_dir = str(tmp_path / 'run')
+  server, _ = replay_server.start(root_dir)
+  address = f'localhost:{server.port}'
+  collector = actor.Collector(root_dir, address, actor_id=1, num_actors=2)
+  try:
+    loop = settings.loop_settings()
+    tf.random.set_seed(123)  # The learner's model starts elsewhere.
+    trained = agent_lib.make_agent(loop, seed=7)
+    trained.train_step_counter.assign(42)
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(
+        collector.agent.world_model.variables, trained.world_model.variables))
+    # A push as the learner's, through Reverb's Python client (one TF client
+    # per process: the actor's).
+    reverb.Client(address).insert(
+        tf.nest.map_structure(lambda v: v.numpy(),
+                              tables.pushed_variables(trained)),
+        {tables.VARIABLES_TABLE: 1.0})
+    collector.pull()
+    for a, b in zip(collector.agent.world_model.variables,
+                    trained.world_model.variables):
+      np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert int(collector.agent.train_step_counter.numpy()) == 42
+
+    # Actor 0, same weights: its own noise stream plans another action.
+    other = agent_lib.make_agent(loop, seed=actor.actor_seed(loop.seed, 0, 0))
+    for a, b in zip(other.world_model.variables, trained.world_model.variables):
+      a.assign(b)
+    time_step = ts.restart(tf.zeros([1, 64, 64, 3], tf.uint8), batch_size=1)
+    actions = [
+        agent.collect_policy.action(
+            time_step, agent.collect_policy.get_initial_state(1)).action
+        for agent in (collector.agent, other)]
+    assert not np.allclose(actions[0], actions[1])
+  finally:
+    collector.close()
+    server.stop()

@@ -160,7 +160,9 @@ def test_launcher_trains_is_stopped_and_resumes_with_every_episode(tmp_path):
   assert not _running(root_dir)
   # The server refilled every stored episode; the learner restored a checkpoint.
   assert f'of {len(stored)} stored episodes' in _log(root_dir, 'replay_server')
-  assert 'Learner at train step 0 (new run)' not in _log(root_dir, 'learner')
+  starts = [line for line in _log(root_dir, 'learner').splitlines()
+            if line.startswith('Learner at train step')]
+  assert len(starts) == 2 and 'ckpt-' in starts[-1], starts
   final = status.read(root_dir)
   assert final['episodes'] >= 6 and final['train_steps'] > checkpointed
   with open(os.path.join(root_dir, 'eval', 'returns.csv')) as f:
