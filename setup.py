@@ -17,6 +17,9 @@ INSTALL_REQUIRES = [
 ]
 
 PLOT_REQUIRES = ['matplotlib>=3.7,<3.10']
+# Distributed PlaNet (bin/train_distributed, ...): the Reverb release of TF 2.15
+# and tf-agents 0.19 (their `reverb` extra).
+REVERB_REQUIRES = ['dm-reverb==0.14.0']
 
 setuptools.setup(
     name='planet_tf',
@@ -36,10 +39,16 @@ setuptools.setup(
         'planet-evaluate = planet_tf.cli.evaluate:run',
         'planet-export = planet_tf.cli.export:run',
         'planet-plot-returns = planet_tf.cli.plot_returns:run',
+        'planet-replay-server = planet_tf.cli.replay_server:run',
+        'planet-actor = planet_tf.cli.actor:run',
+        'planet-learner = planet_tf.cli.learner:run',
+        'planet-train-distributed = planet_tf.cli.train_distributed:run',
     ]},
     extras_require={
         # Learning-curve figures (bin/plot_returns).
         'plot': PLOT_REQUIRES,
-        'test': ['pytest>=7'] + PLOT_REQUIRES,
+        # Replay server, actors and learner as separate processes.
+        'reverb': REVERB_REQUIRES,
+        'test': ['pytest>=7'] + PLOT_REQUIRES + REVERB_REQUIRES,
     },
 )

@@ -12,12 +12,22 @@ import tensorflow as tf
 
 
 def masked_mean(values, mask=None):
-  """Mean of `values [B, T]` over the steps where `mask [B, T]` is 1."""
+  """Mean of `values [B, T]` over the steps where `mask [B, T]` is 1.
+
+  Under a `tf.distribute` strategy with R replicas the count of steps is the
+  mean count over replicas, so the mean over replicas of each replica's value
+  is the masked mean of the whole batch (replicas may hold different masks).
+  """
   if mask is None:
     return tf.reduce_mean(values)
   mask = tf.cast(mask, values.dtype)
   values = tf.where(mask > 0, values, tf.zeros_like(values))
-  return tf.reduce_sum(values) / tf.maximum(tf.reduce_sum(mask), 1.0)
+  count = tf.reduce_sum(mask)
+  replica = tf.distribute.get_replica_context()
+  if replica is not None and replica.num_replicas_in_sync > 1:
+    count = tf.stop_gradient(replica.all_reduce(
+        tf.distribute.ReduceOp.MEAN, count))
+  return tf.reduce_sum(values) / tf.maximum(count, 1.0)
 
 
 def negative_log_likelihood(dist, targets, mask=None):

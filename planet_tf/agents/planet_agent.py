@@ -157,13 +157,31 @@ class PlanetAgent(tf_agent.TFAgent):
     return experience
 
   def _train_step(self, experience):
-    """The gradient step: loss under a tape, clipped gradients, Adam."""
+    """The gradient step: loss under a tape, clipped gradients, Adam.
+
+    Under a `tf.distribute` strategy with R replicas (each given B / R
+    chunks), each replica's loss is 1/R of its mean, the gradients are summed
+    over replicas before clipping (so the global norm is the one of the whole
+    batch) and applied once: the same update as one replica on the B chunks.
+    The returned metrics are 1/R of the replica's, so summing them over
+    replicas (as `tf_agents.train.Learner` does) gives the batch's.
+    """
     variables = self._world_model.trainable_variables
+    replica = tf.distribute.get_replica_context()
+    replicas = replica.num_replicas_in_sync if replica is not None else 1
     with tf.GradientTape() as tape:
       loss, metrics = self._world_model.loss(experience)
+      if replicas > 1:
+        loss /= replicas
     grads = tape.gradient(loss, variables)
+    if replicas > 1:
+      grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+      metrics = {k: v / replicas for k, v in metrics.items()}
     grads, norm = tf.clip_by_global_norm(grads, self._grad_clip_norm)
-    self._optimizer.apply_gradients(zip(grads, variables))
+    if replicas > 1:
+      norm /= replicas  # Equal on every replica; the Learner sums it.
+    self._optimizer.apply_gradients(
+        zip(grads, variables), skip_gradients_aggregation=replicas > 1)
     return dict(metrics, grad_norm=norm)
 
   def _train(self, experience, weights=None):
@@ -179,7 +197,13 @@ class PlanetAgent(tf_agent.TFAgent):
     experience = self._experience(experience, weights, 'train')
     if not self._variables_built:
       self._initialize()
-    metrics = self._train_step_fn(experience)
+    replica = tf.distribute.get_replica_context()
+    if replica is not None and replica.num_replicas_in_sync > 1:
+      # Its replicas synchronise (all-reduce), which a nested tf.function
+      # cannot; the caller traces `strategy.run` (as `Learner` does).
+      metrics = self._train_step(experience)
+    else:
+      metrics = self._train_step_fn(experience)
     self.train_step_counter.assign_add(1)
     return tf_agent.LossInfo(loss=metrics['loss'], extra=metrics)
 

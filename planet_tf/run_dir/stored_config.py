@@ -108,8 +108,11 @@ def check_config(root_dir, bindings, resumable=(), name='train_eval'):
   run = RunDir(root_dir)
   path = run.config_path
   if not os.path.isfile(path):
+    # `logs/` holds the process logs of `bin/train_distributed`, opened
+    # before any process has stored the configuration.
     existing = [p for p in glob.glob(os.path.join(root_dir, '**', '*'),
-                                     recursive=True) if os.path.isfile(p)]
+                                     recursive=True) if os.path.isfile(p) and
+                os.path.relpath(p, root_dir).split(os.sep)[0] != 'logs']
     if existing:
       raise FileExistsError(
           f'root_dir {root_dir} is not empty ({len(existing)} files, e.g. '

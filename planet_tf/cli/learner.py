@@ -1,0 +1,58 @@
+"""Trains a distributed run's agent on the replay server's windows.
+
+  bin/learner --root_dir=/shared/runs/cheetah --gin_file=cheetah.gin \\
+      --replay_address=10.0.0.2:8000 [--use_gpu]
+
+Builds the agent under `strategy_utils.get_strategy` (the default strategy on
+CPU, `MirroredStrategy` over every GPU with --use_gpu), pushes the world
+model's weights every C updates, and evaluates, checkpoints and exports as
+`bin/train` does; the same command resumes from the newest checkpoint. It
+stops once the run holds `train_eval.num_episodes` episodes. Run it inside a
+private network only (Reverb has no authentication).
+"""
+
+import sys
+
+from absl import flags
+from tf_agents.train.utils import strategy_utils
+
+from planet_tf import cli
+from planet_tf import config
+from planet_tf import console
+from planet_tf import run_dir
+from planet_tf.distributed import learner
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+  flags.DEFINE_string('root_dir', None, 'Directory of the run.', required=True)
+  flags.DEFINE_multi_string('gin_file', [], 'Gin files, e.g. cheetah.gin.')
+  flags.DEFINE_multi_string('gin_param', [], 'Gin bindings.')
+  flags.DEFINE_string('replay_address', None, 'host:port of bin/replay_server.',
+                      required=True)
+  # --use_gpu (and --tpu) are strategy_utils' own flags, defined at its import.
+  flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS['use_gpu'])
+
+
+def main(argv):
+  console.quiet_logging()
+  del argv
+  try:
+    config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
+    strategy = strategy_utils.get_strategy(tpu=None, use_gpu=FLAGS.use_gpu)
+    summary = learner.run_learner(FLAGS.root_dir, FLAGS.replay_address,
+                                  strategy)
+  except (FileNotFoundError, FileExistsError, ValueError,
+          run_dir.CheckpointError, run_dir.RunLockedError) as e:
+    sys.exit(f'{cli.program_name()}: error: {e}')
+  print(f'{summary["episodes"]} episodes, {summary["env_steps"]} env steps, '
+        f'{summary["train_steps"]} updates', flush=True)
+
+
+def run():
+  cli.run(main, __doc__, define_flags)
+
+
+if __name__ == '__main__':
+  run()

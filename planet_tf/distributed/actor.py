@@ -1,0 +1,153 @@
+"""The actor main: episodes of the current policy into Reverb and the run directory.
+
+Actor k of N collects its share of the `num_seed_episodes` random seed episodes
+(those i < S with i % N == k), then planner episodes with the collect policy,
+pulling the learner's world-model weights from the `variables` table before
+each; it stops once the run holds `num_episodes` episodes. Every step goes to
+the `windows` table (`tables.WindowWriter`) and to the actor's `EpisodeReplay`
+directory, which saves each finished episode (the source of truth), and each
+finished episode appends its row to `eval/returns.csv`. A killed actor loses
+at most its unfinished episode.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+from tf_agents.experimental.distributed import reverb_variable_container
+from tf_agents.policies import random_py_policy
+from tf_agents.train import actor as actor_lib
+from tf_agents.utils import lazy_loader
+
+from planet_tf import envs
+from planet_tf import evaluation
+from planet_tf import replay as replay_lib
+from planet_tf import run_dir
+from planet_tf.distributed import agent as agent_lib
+from planet_tf.distributed import episodes
+from planet_tf.distributed import settings as settings_lib
+from planet_tf.distributed import tables
+
+reverb = lazy_loader.LazyLoader('reverb', globals(), 'reverb')
+
+
+def seed_quota(actor_id, num_actors, num_seed_episodes):
+  """Random seed episodes actor `actor_id` of `num_actors` collects."""
+  return len(range(int(actor_id), int(num_seed_episodes), int(num_actors)))
+
+
+def actor_seed(seed, actor_id, stored):
+  """A seed of its own for each actor and each of its invocations (None: unseeded)."""
+  if seed is None:
+    return None
+  return int(np.random.SeedSequence([int(seed), 1 + int(actor_id), int(stored)])
+             .generate_state(1)[0] % (2**31 - 2))
+
+
+class _EpisodeEnd:
+  """Observer after the episode store: at an episode's end, flushes the writer
+  and appends the episode's `returns.csv` row."""
+
+  def __init__(self, root_dir, writer, train_step):
+    self._root_dir = root_dir
+    self._writer = writer
+    self._train_step = train_step
+    self._return = 0.0
+    self.policy = 'random'
+    self.returns = []
+
+  def __call__(self, trajectory):
+    # The boundary step (step type LAST) ends the episode; its reward is not
+    # the episode's, as in `EpisodeReplay.episode_returns`.
+    if not trajectory.is_boundary():
+      self._return += float(np.sum(trajectory.reward))
+      return
+    self._writer.flush()
+    count, env_steps = episodes.counts(
+        run_dir.RunDir(self._root_dir).episodes_dir)
+    run_dir.append_return(self._root_dir, count, env_steps,
+                          int(self._train_step.numpy()), self.policy,
+                          self._return)
+    self.returns.append(self._return)
+    self._return = 0.0
+
+
+class Collector:
+  """One actor: its environment, policies, observers and the variable container."""
+
+  def __init__(self, root_dir, address, actor_id=0, num_actors=1):
+    self.settings = settings_lib.loop_settings()
+    settings_lib.check_run_config(root_dir, self.settings)
+    self.root_dir = root_dir
+    self.actor_id = int(actor_id)
+    self.num_actors = int(num_actors)
+    paths = run_dir.RunDir(root_dir)
+    self.episodes_dir = paths.episodes_dir
+    own_dir = episodes.actor_dir(paths.episodes_dir, actor_id)
+    self.own_episodes = len(episodes.episode_files(own_dir))
+    seed = actor_seed(self.settings.seed, actor_id, self.own_episodes)
+    if seed is not None:
+      tf.random.set_seed(seed)
+    self.env = envs.load(self.settings.task_name, seed=seed)
+    self.agent = agent_lib.make_agent(self.settings, seed=seed)
+    self.variables = tables.pushed_variables(self.agent)
+    client = reverb.Client(address)
+    self.writer = tables.WindowWriter(client, self.settings.sequence_length)
+    store = replay_lib.EpisodeReplay(self.agent.collect_data_spec,
+                                     capacity_steps=1, directory=own_dir)
+    self.end = _EpisodeEnd(root_dir, self.writer,
+                           self.agent.train_step_counter)
+    observers = [self.writer, store, self.end]
+    train_step = self.agent.train_step_counter
+    summary_dir = os.path.join(paths.train_dir, f'actor-{actor_id}')
+    self._random = actor_lib.Actor(
+        self.env, random_py_policy.RandomPyPolicy(
+            self.env.time_step_spec(), self.env.action_spec(), seed=seed),
+        train_step, episodes_per_run=1, observers=observers)
+    self._collect = actor_lib.Actor(
+        self.env, evaluation.as_py_policy(self.agent.collect_policy),
+        train_step, episodes_per_run=1, observers=observers,
+        metrics=actor_lib.collect_metrics(buffer_size=10),
+        summary_dir=summary_dir)
+    self._container = reverb_variable_container.ReverbVariableContainer(
+        address, table_names=[tables.VARIABLES_TABLE])
+
+  def pull(self):
+    """Loads the learner's newest weights (waits for its first push)."""
+    self._container.update(self.variables, table=tables.VARIABLES_TABLE)
+
+  def done(self):
+    return episodes.counts(self.episodes_dir)[0] >= self.settings.num_episodes
+
+  def collect_episode(self):
+    """One episode: random while this actor owes seed episodes, else planned."""
+    quota = seed_quota(self.actor_id, self.num_actors,
+                       self.settings.num_seed_episodes)
+    if self.own_episodes < quota:
+      self.end.policy, actor = 'random', self._random
+    else:
+      self.pull()
+      self.end.policy, actor = 'collect', self._collect
+    # The two actors share the environment: start from a fresh FIRST step,
+    # not from the one this actor saw last.
+    actor.reset()
+    actor.run()
+    self.own_episodes += 1
+    return self.end.returns[-1]
+
+  def close(self):
+    self.writer.close()
+    self.env.close()
+
+
+def run_actor(root_dir, address, actor_id=0, num_actors=1):
+  """Collects until the run holds `num_episodes` episodes (gin already parsed)."""
+  collector = Collector(root_dir, address, actor_id, num_actors)
+  try:
+    while not collector.done():
+      value = collector.collect_episode()
+      print(f'actor {actor_id}: {collector.end.policy} episode, return '
+            f'{value:.1f}, weights of train step '
+            f'{int(collector.agent.train_step_counter.numpy())}', flush=True)
+  finally:
+    collector.close()

@@ -1,0 +1,105 @@
+"""What every distributed process reads from gin: the loop's settings and the
+replay table's.
+
+The loop's settings are `train_eval`'s (`train_eval.batch_size`, ...), so one
+gin file configures `bin/train` and the distributed processes alike.
+"""
+
+import dataclasses
+import inspect
+import math
+from typing import Optional
+
+import gin
+
+from planet_tf import envs
+from planet_tf import run_dir
+from planet_tf import train_eval
+
+
+def loop_settings() -> train_eval.Settings:
+  """`train_eval.Settings` from the bound `train_eval.*` values (else defaults).
+
+  Raises:
+    ValueError: as `train_eval.Settings`, or for several tasks (one task only
+      in distributed mode, for now).
+  """
+  values = {}
+  for name, parameter in inspect.signature(train_eval.train_eval).parameters.items():
+    if name == 'root_dir':
+      continue
+    try:
+      values[name] = gin.query_parameter(f'train_eval.{name}')
+    except ValueError:  # Not bound: the signature's default.
+      values[name] = parameter.default
+  if values['task_names'] is not None:
+    raise ValueError('Distributed PlaNet trains one task (train_eval.task_name); '
+                     'several tasks (train_eval.task_names) need bin/train.')
+  return train_eval.Settings(**values)
+
+
+def check_run_config(root_dir, settings):
+  """Stores the run's configuration, or refuses one that differs (as `bin/train`).
+
+  Every process checks it, so whichever starts first stores it.
+
+  Raises:
+    planet_tf.run_dir.ConfigMismatchError, FileExistsError: as
+      `run_dir.check_config`.
+  """
+  bindings = run_dir.run_bindings(train_eval.stored_settings(settings),
+                                  train_eval.RESUMABLE)
+  return run_dir.check_config(root_dir, bindings, train_eval.RESUMABLE)
+
+
+@gin.configurable
+@dataclasses.dataclass(frozen=True)
+class ReplayTable:
+  """The `windows` table's settings (gin name `ReplayTable`).
+
+  Attributes:
+    samples_per_insert: learner samples (windows) per inserted window. PlaNet's
+      C updates of B chunks per episode of W windows is C * B / W: 25 at the
+      paper's C = 100, B = 50 and an episode of 251 steps at L = 50 (W = 202).
+    error_buffer_episodes: how far the learner may run ahead of (or behind)
+      that ratio, in episodes' worth of samples: 1 lets it do the C updates
+      before the next episode, as `bin/train` does.
+    capacity_steps: most windows kept (oldest removed first), as
+      `EpisodeReplay`'s capacity.
+    min_size_to_sample: windows in the table before the learner samples; None
+      is the windows of `num_seed_episodes` seed episodes.
+  """
+  samples_per_insert: float = 25.0
+  error_buffer_episodes: float = 1.0
+  capacity_steps: int = 1_000_000
+  min_size_to_sample: Optional[int] = None
+
+  def __post_init__(self):
+    if not float(self.samples_per_insert) > 0:
+      raise ValueError('ReplayTable.samples_per_insert must be > 0, got '
+                       f'{self.samples_per_insert}.')
+    if not float(self.error_buffer_episodes) > 0:
+      raise ValueError('ReplayTable.error_buffer_episodes must be > 0, got '
+                       f'{self.error_buffer_episodes}.')
+
+
+def stored_steps_per_episode(task_name):
+  """Steps an episode of `task_name` stores (its boundary step included).
+
+  From the bound `planet_tf.envs.load` settings: the episode length in
+  simulator steps (the suite's 1000 when unbound) over the action repeat.
+  """
+  def bound(name, default):
+    try:
+      value = gin.query_parameter(f'planet_tf.envs.load.{name}')
+    except ValueError:
+      value = None
+    return default if value is None else value
+  length = bound('episode_length', 1000)
+  repeat = bound('action_repeat', envs.get_task(task_name).action_repeat)
+  return math.ceil(length / repeat) + 1
+
+
+def windows_per_episode(stored_steps, sequence_length):
+  """L-step windows inside an episode of `stored_steps` steps."""
+  return max(int(stored_steps) - int(sequence_length) + 1, 0)

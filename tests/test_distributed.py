@@ -1,0 +1,205 @@
+"""Distributed PlaNet's replay: windows inside episodes, the samples-per-insert
+ratio, weights to actors (in one process, on a local Reverb server)."""
+
+import itertools
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tf_agents.replay_buffers import reverb_replay_buffer
+from tf_agents.specs import tensor_spec
+from tf_agents.trajectories import time_step as ts
+from tf_agents.trajectories import trajectory
+
+from planet_tf import config
+from planet_tf.distributed import actor
+from planet_tf.distributed import agent as agent_lib
+from planet_tf.distributed import learner
+from planet_tf.distributed import replay_server
+from planet_tf.distributed import settings
+from planet_tf.distributed import tables
+
+reverb = pytest.importorskip('reverb', reason='the reverb extra (dm-reverb)')
+
+F, M, LAST = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
+
+
+def _spec():
+  # The observation records (episode, step) so every window can be checked;
+  # policy_info is dropped by the writer (one signature for every policy).
+  return trajectory.Trajectory(
+      step_type=tf.TensorSpec([], tf.int32),
+      observation=tf.TensorSpec([2], tf.int32),
+      action=tensor_spec.BoundedTensorSpec([1], tf.float32, -1, 1),
+      policy_info={'predicted_return': tf.TensorSpec([], tf.float32)},
+      next_step_type=tf.TensorSpec([], tf.int32),
+      reward=tf.TensorSpec([], tf.float32),
+      discount=tf.TensorSpec([], tf.float32))
+
+
+def _steps(episode, length):
+  """The `length + 1` steps of one episode, its boundary step last."""
+  for t in range(length + 1):
+    step_type = F if t == 0 else (LAST if t == length else M)
+    next_type = F if t == length else (LAST if t == length - 1 else M)
+    yield trajectory.Trajectory(
+        step_type=np.int32(step_type),
+        observation=np.array([episode, t], np.int32),
+        action=np.array([0.5], np.float32),
+        policy_info={'predicted_return': np.float32(1)},
+        next_step_type=np.int32(next_type), reward=np.float32(t),
+        discount=np.float32(1))
+
+
+def _server(table, min_size, windows_per_episode):
+  variables = {'w': tf.Variable(tf.zeros([2]))}
+  return reverb.Server(tables.make_tables(_spec(), variables, table, min_size,
+                                          windows_per_episode))
+
+
+def test_rate_limiter_setting_is_validated():
+  with pytest.raises(ValueError, match='samples_per_insert'):
+    settings.ReplayTable(samples_per_insert=0)
+
+
+def test_windows_are_every_l_step_window_inside_one_episode():
+  length = 4
+  lengths = [6, 10, 4, 2]  # Agent steps; each episode stores one more.
+  windows = [settings.windows_per_episode(n + 1, length) for n in lengths]
+  server = _server(settings.ReplayTable(samples_per_insert=100.0),
+                   sum(windows), max(windows))
+  try:
+    client = reverb.Client(f'localhost:{server.port}')
+    writer = tables.WindowWriter(client, length)
+    for episode, n in enumerate(lengths):
+      for step in _steps(episode, n):
+        writer(step)
+    writer.flush()
+    info = client.server_info()[tables.WINDOWS_TABLE]
+    assert info.current_size == sum(windows) == 4 + 8 + 2 + 0
+
+    buffer = reverb_replay_buffer.ReverbReplayBuffer(
+        tables.window_spec(_spec()), tables.WINDOWS_TABLE,
+        sequence_length=length, local_server=server)
+    seen = set()
+    iterator = iter(buffer.as_dataset(sample_batch_size=8, num_steps=length))
+    for _ in range(10):
+      chunk, _ = next(iterator)
+      assert chunk.policy_info == ()
+      obs = chunk.observation.numpy()  # [B, L, 2]: (episode, step).
+      # One episode, consecutive steps: never across an episode's end.
+      assert np.all(obs[:, :, 0] == obs[:, :1, 0])
+      assert np.all(np.diff(obs[:, :, 1], axis=1) == 1)
+      step_type = chunk.step_type.numpy()
+      assert not np.any(step_type[:, 1:] == F)
+      assert not np.any(step_type[:, :-1] == LAST)
+      seen |= {tuple(o) for o in obs[:, 0]}
+    # Every window start of every episode, the boundary step's window included.
+    assert seen <= {(e, t) for e, n in enumerate(lengths)
+                    for t in range(n + 2 - length)}
+    assert len(seen) > 6
+  finally:
+    server.stop()
+
+
+def test_measured_samples_per_insert_is_the_setting_within_ten_percent():
+  length, episode_steps, num_episodes = 3, 8, 40
+  per_episode = settings.windows_per_episode(episode_steps + 1, length)  # 7
+  table = settings.ReplayTable(samples_per_insert=5.0,
+                               error_buffer_episodes=1.0)
+  min_size = 2 * per_episode  # Two seed episodes, as num_seed_episodes.
+  server = _server(table, min_size, per_episode)
+  address = f'localhost:{server.port}'
+  try:
+    def insert():
+      writer = tables.WindowWriter(reverb.Client(address), length)
+      for episode in range(num_episodes):
+        for step in _steps(episode, episode_steps):
+          writer(step)
+        writer.flush()  # Blocks while the learner is behind the ratio.
+      writer.close()
+
+    inserter = threading.Thread(target=insert)
+    inserter.start()
+    buffer = reverb_replay_buffer.ReverbReplayBuffer(
+        tables.window_spec(_spec()), tables.WINDOWS_TABLE,
+        sequence_length=length, server_address=address,
+        rate_limiter_timeout_ms=1000)
+    # A learner that samples as fast as the limiter lets it; the dataset ends
+    # when a sample waits over 1 s. Capped: without a limiter it never would.
+    expected = (num_episodes * per_episode - min_size) * 5
+    dataset = buffer.as_dataset(sample_batch_size=1, num_steps=length)
+    for _ in itertools.islice(dataset, 2 * expected):
+      pass
+    inserter.join()
+    info = reverb.Client(address).server_info()[tables.WINDOWS_TABLE]
+    inserts = info.rate_limiter_info.insert_stats.completed
+    samples = info.rate_limiter_info.sample_stats.completed
+    assert inserts == num_episodes * per_episode
+    # The seed windows are inserted before any sample, as in bin/train.
+    measured = samples / (inserts - min_size)
+    assert abs(measured - 5.0) <= 0.5, (samples, inserts)
+  finally:
+    server.stop()
+
+
+def test_seed_episodes_are_shared_out_among_the_actors():
+  quotas = [actor.seed_quota(k, 3, 5) for k in range(3)]
+  assert quotas == [2, 2, 1] and sum(quotas) == 5
+  assert actor.actor_seed(0, 0, 0) != actor.actor_seed(0, 1, 0)
+  assert actor.actor_seed(0, 0, 0) != actor.actor_seed(0, 0, 1)
+  assert actor.actor_seed(None, 0, 0) is None
+
+
+def test_learner_work_is_due_when_an_interval_is_crossed():
+  assert learner.due(2, 1, 2) and learner.due(2, 1, 3) and learner.due(2, 0, 5)
+  assert not learner.due(2, 2, 3) and not learner.due(5, 0, 4)
+
+
+def test_stored_steps_per_episode_follow_the_env_settings():
+  config.parse_gin(['tiny.gin'])
+  # 80 simulator steps at action repeat 8: 10 agent steps and the boundary.
+  assert settings.stored_steps_per_episode('cartpole_balance') == 11
+  assert settings.loop_settings().sequence_length == 8
+
+
+@pytest.mark.slow
+def test_an_actor_plans_with_the_pushed_weights_and_its_own_noise(tmp_path):
+  config.parse_gin(['tiny.gin'])
+  root_dir = str(tmp_path / 'run')
+  server, _ = replay_server.start(root_dir)
+  address = f'localhost:{server.port}'
+  collector = actor.Collector(root_dir, address, actor_id=1, num_actors=2)
+  try:
+    loop = settings.loop_settings()
+    tf.random.set_seed(123)  # The learner's model starts elsewhere.
+    trained = agent_lib.make_agent(loop, seed=7)
+    trained.train_step_counter.assign(42)
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(
+        collector.agent.world_model.variables, trained.world_model.variables))
+    # A push as the learner's, through Reverb's Python client (one TF client
+    # per process: the actor's).
+    reverb.Client(address).insert(
+        tf.nest.map_structure(lambda v: v.numpy(),
+                              tables.pushed_variables(trained)),
+        {tables.VARIABLES_TABLE: 1.0})
+    collector.pull()
+    for a, b in zip(collector.agent.world_model.variables,
+                    trained.world_model.variables):
+      np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert int(collector.agent.train_step_counter.numpy()) == 42
+
+    # Actor 0, same weights: its own noise stream plans another action.
+    other = agent_lib.make_agent(loop, seed=actor.actor_seed(loop.seed, 0, 0))
+    for a, b in zip(other.world_model.variables, trained.world_model.variables):
+      a.assign(b)
+    time_step = ts.restart(tf.zeros([1, 64, 64, 3], tf.uint8), batch_size=1)
+    actions = [
+        agent.collect_policy.action(
+            time_step, agent.collect_policy.get_initial_state(1)).action
+        for agent in (collector.agent, other)]
+    assert not np.allclose(actions[0], actions[1])
+  finally:
+    collector.close()
+    server.stop()
