@@ -170,10 +170,12 @@ def test_an_actor_plans_with_the_pushed_weights_and_its_own_noise(tmp_path):
   root_dir = str(tmp_path / 'run')
   server, _ = replay_server.start(root_dir)
   address = f'localhost:{server.port}'
+  # Before the actor's Reverb client exists: setting the seed clears TF's
+  # kernel caches, and with them that client's resource.
+  tf.random.set_seed(123)
   collector = actor.Collector(root_dir, address, actor_id=1, num_actors=2)
   try:
     loop = settings.loop_settings()
-    tf.random.set_seed(123)  # The learner's model starts elsewhere.
     trained = agent_lib.make_agent(loop, seed=7)
     trained.train_step_counter.assign(42)
     assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(
