@@ -1,4 +1,4 @@
-"""Evaluates an exported PlaNet policy.
+"""Evaluates an exported PlaNet or GLAMOR policy.
 
   planet-evaluate --policy=runs/cheetah               # newest export of a run
   planet-evaluate --policy=runs/cheetah/policies/20000 --num_episodes=5 \\
@@ -12,6 +12,11 @@ outside a run, pass --task_name. A run with named rewards exports one policy
 per reward head: --reward_head picks it (the newest policies/<step>-<head>/)
 and the return sums that reward. All logic lives in
 `planet_tf.evaluation.evaluate`.
+
+A GLAMOR run's policy (trained with a glamor_*.gin file) is evaluated on the
+run's goals: it reports the success rate (and the random baseline's on the
+same goals) and writes videos of the newest frame beside the goal
+(`planet_tf.goal_evaluation.evaluate`); --num_episodes defaults to every goal.
 """
 
 import sys
@@ -22,6 +27,7 @@ from absl import flags
 from planet_tf import cli
 from planet_tf import console
 from planet_tf import evaluation
+from planet_tf import goal_evaluation
 
 FLAGS = flags.FLAGS
 
@@ -29,7 +35,8 @@ FLAGS = flags.FLAGS
 def define_flags():
   flags.DEFINE_string('policy', None, 'A SavedModel policy directory, or a run '
                       'directory (its newest export under policies/).')
-  flags.DEFINE_integer('num_episodes', 10, 'Episodes to run.')
+  flags.DEFINE_integer('num_episodes', None, 'Episodes to run (default 10; a '
+                       'GLAMOR policy: every goal of its run once).')
   flags.DEFINE_string('video_dir', None,
                       'If set, write each episode there as GIF.')
   flags.DEFINE_string('task_name', None, 'Task: one of a multi-task run\'s, or '
@@ -46,15 +53,30 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   try:
+    if goal_evaluation.is_goal_policy(FLAGS.policy):
+      _evaluate_goal_policy()
+      return
     policy_dir, returns = evaluation.evaluate(
-        FLAGS.policy, FLAGS.num_episodes, FLAGS.video_dir, FLAGS.task_name,
-        FLAGS.seed, FLAGS.reward_head)
+        FLAGS.policy, FLAGS.num_episodes or 10, FLAGS.video_dir,
+        FLAGS.task_name, FLAGS.seed, FLAGS.reward_head)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f'{cli.program_name()}: error: {e}')
   for i, value in enumerate(returns):
     print(f'episode {i}: return {value:.1f}')
   print(f'{policy_dir}: mean return {sum(returns) / len(returns):.1f} over '
         f'{len(returns)} episodes')
+
+
+def _evaluate_goal_policy():
+  """A GLAMOR policy: success per goal, the rate, the random baseline's."""
+  policy_dir, episodes, random_rate = goal_evaluation.evaluate(
+      FLAGS.policy, FLAGS.num_episodes, FLAGS.video_dir, FLAGS.seed)
+  for i, e in enumerate(episodes):
+    print(f'episode {i}: goal {e.goal_index} '
+          f'{"reached" if e.success else "missed"} after {e.steps} steps')
+  rate = sum(e.success for e in episodes) / len(episodes)
+  print(f'{policy_dir}: success rate {rate:.2f} over {len(episodes)} goals '
+        f'(random actions: {random_rate:.2f})')
 
 
 def run():

@@ -1,4 +1,4 @@
-"""Trains PlaNet, or resumes the run in --root_dir.
+"""Trains PlaNet (or GLAMOR), or resumes the run in --root_dir.
 
   planet-train --gin_file=cheetah.gin           # the run lives in runs/cheetah
   planet-train --root_dir=runs/cheetah --gin_file=cheetah.gin
@@ -8,7 +8,9 @@
   planet-train --gin_file=cheetah_multihead.gin  # reward-free dynamics, a head per task
 
 In a checkout, `bin/train` is the same command. A gin file that is not a path is
-looked up in gin_configs/. All logic lives in `planet_tf.train_eval.train_eval`.
+looked up in gin_configs/. The gin binding `train.loop` chooses the loop:
+PlaNet's `planet_tf.train_eval.train_eval` unless a file binds another, e.g.
+`train.loop = @glamor_train_eval` (glamor_*.gin). All logic lives in the loop.
 Only progress, results and real warnings are printed; `--verbosity=0` shows
 every Python-side log, `TF_CPP_MIN_LOG_LEVEL=0` TensorFlow's C++ logs.
 """
@@ -19,10 +21,12 @@ import sys
 from absl import app
 from absl import flags
 from absl import logging
+import gin
 
 from planet_tf import cli
 from planet_tf import config
 from planet_tf import console
+from planet_tf import glamor_train_eval  # pylint: disable=unused-import  (gin: @glamor_train_eval)
 from planet_tf import run_dir
 from planet_tf import train_eval
 
@@ -38,7 +42,31 @@ def define_flags():
                             "'train_eval.num_episodes = 100'.")
   flags.DEFINE_float('max_minutes', None, 'Stop cleanly (checkpoint, export) '
                      'after this many minutes of wall-clock; the same command '
-                     'resumes. Same as train_eval.max_minutes.')
+                     'resumes. Same as the loop\'s max_minutes, e.g. '
+                     'train_eval.max_minutes.')
+
+
+@gin.configurable(denylist=['root_dir', 'max_minutes'])
+def train(root_dir, loop=train_eval.train_eval, max_minutes=None):
+  """Runs the training loop `loop` (gin: `train.loop`) in `root_dir`.
+
+  PlaNet's loop is the default, so a gin file that binds no loop (every
+  PlaNet file) runs PlaNet and stores no `train.loop`: runs written before
+  loops could be chosen resume unchanged. A run that binds one stores the
+  binding with its configuration (`run_dir.loop_of_run`).
+
+  Args:
+    root_dir: the run directory.
+    loop: `(root_dir, max_minutes=...) -> summary dict`, e.g.
+      `@glamor_train_eval`.
+    max_minutes: `--max_minutes`, passed to the loop when set.
+
+  Returns:
+    The loop's summary.
+  """
+  if max_minutes is None:
+    return loop(root_dir)
+  return loop(root_dir, max_minutes=max_minutes)
 
 
 def default_root_dir(gin_files):
@@ -56,7 +84,10 @@ def summary_line(root_dir, summary):
           f'{summary["train_steps"]} updates')
   if summary['eval_returns']:
     episode, value = summary['eval_returns'][-1]
-    line += f', evaluation return {value:.1f} after {episode} episodes'
+    if 'eval_label' in summary:  # e.g. GLAMOR's success rate.
+      line += f', {summary["eval_label"]} {value:.2f} after {episode} episodes'
+    else:
+      line += f', evaluation return {value:.1f} after {episode} episodes'
   if summary['out_of_time']:
     line += ' (out of time: run the same command to resume)'
   return f'{line}; run directory {os.path.abspath(root_dir)}'
@@ -68,15 +99,12 @@ def main(argv):
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
   root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
   try:
-    bindings = list(FLAGS.gin_param)
-    if FLAGS.max_minutes is not None:
-      bindings.append(f'train_eval.max_minutes = {FLAGS.max_minutes!r}')
-    config.parse_gin(FLAGS.gin_file, bindings)
+    config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f'{cli.program_name()}: error: {e}')
   try:
     logging.info('Run directory: %s', os.path.abspath(root_dir))
-    summary = train_eval.train_eval(root_dir)
+    summary = train(root_dir, max_minutes=FLAGS.max_minutes)
   except (FileExistsError, ValueError, run_dir.CheckpointError,
           run_dir.RunLockedError) as e:
     # Bad input (a task, a size, a stored run that differs, a corrupt file):

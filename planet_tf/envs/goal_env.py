@@ -125,6 +125,11 @@ class GoalEnv(py_environment.PyEnvironment):
     """The index of this episode's goal in the `GoalSet`."""
     return self._goal_index
 
+  @property
+  def num_goals(self):
+    """G, the goals of its `GoalSet`."""
+    return len(self._goals.images)
+
   def labels(self):
     """The current state's labels, float32 `[L]`."""
     return self._labels_fn()

@@ -29,6 +29,7 @@ from planet_tf.run_dir.stored_config import check_config
 from planet_tf.run_dir.stored_config import configurable_settings
 from planet_tf.run_dir.stored_config import env_settings_of_run
 from planet_tf.run_dir.stored_config import invocation_seed
+from planet_tf.run_dir.stored_config import loop_of_run
 from planet_tf.run_dir.stored_config import parse_bindings
 from planet_tf.run_dir.stored_config import run_bindings
 from planet_tf.run_dir.stored_config import stored_bindings

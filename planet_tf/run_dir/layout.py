@@ -14,7 +14,7 @@ class RunDir:
 
   ```
   train/          ckpt-<train step>.*, checkpoint, events, config.gin, .lock,
-                  episodes/episode-*.npz
+                  episodes/episode-*.npz, goals.npz (GLAMOR)
   eval/           events, videos/episode-<episodes>-<i>.gif, returns.csv
   open_loop/      episode-<episodes>.gif
   policies/<n>/   SavedModel of the greedy policy, n = train steps
@@ -61,6 +61,11 @@ class RunDir:
   @property
   def returns_path(self):
     return os.path.join(self.eval_dir, 'returns.csv')
+
+  @property
+  def goals_path(self):
+    """A GLAMOR run's goals (`envs.goal_suite.save_goal_set`)."""
+    return os.path.join(self.train_dir, 'goals.npz')
 
   @property
   def lock_path(self):

@@ -10,7 +10,9 @@ from tf_agents.specs import tensor_spec
 
 from planet_tf import config
 from planet_tf import envs
+from planet_tf.agents import GlamorAgent
 from planet_tf.agents import heads as heads_lib
+from planet_tf.envs import goal_suite
 from planet_tf.policies import saver
 from planet_tf.run_dir import stored_config
 from planet_tf.run_dir.checkpoint import RunCheckpoint
@@ -18,7 +20,10 @@ from planet_tf.run_dir.layout import RunDir
 
 
 def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
-  """Rebuilds a training run's `PlanetAgent` and restores one of its checkpoints.
+  """Rebuilds a training run's agent and restores one of its checkpoints.
+
+  The agent is the one its loop built (`stored_config.loop_of_run`): a
+  `PlanetAgent`, or a `GlamorAgent` for a `glamor_train_eval` run.
 
   The run's `operative_config.gin` is parsed (without finalising gin), so the
   world model, the planner and the environment's specs are the run's.
@@ -31,9 +36,10 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
       `['cem.jit_compile = True']`.
 
   Returns:
-    The restored `PlanetAgent`; its `train_step_counter` is the checkpoint's. A
-    run with named rewards (`planet_tf.envs.load.rewards`) gets one reward head
-    per name, as in training (`agents.heads.make_agent`).
+    The restored agent (a `PlanetAgent`, or a `GlamorAgent` for a GLAMOR run);
+    its `train_step_counter` is the checkpoint's. A PlaNet run with named
+    rewards (`planet_tf.envs.load.rewards`) gets one reward head per name, as in
+    training (`agents.heads.make_agent`).
 
   Raises:
     FileNotFoundError: if `root_dir` is not a run or holds no checkpoint.
@@ -46,6 +52,18 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
     raise FileNotFoundError(
         f'{root_dir} is not a planet_tf run directory: no {config_path}.')
   config.parse_gin([config_path], gin_bindings, finalize=False)
+  if stored_config.loop_of_run(root_dir) == 'glamor_train_eval':
+    agent = _glamor_agent(root_dir)
+  else:
+    agent = _planet_agent(root_dir, config_path)
+  restored = RunCheckpoint(run.train_dir, agent=agent).restore(checkpoint)
+  if restored is None:
+    raise FileNotFoundError(f'No checkpoint in {checkpoint or run.train_dir}.')
+  return agent
+
+
+def _planet_agent(root_dir, config_path):
+  """The run's `PlanetAgent` (variables created), its task's specs."""
   task_names = stored_config.tasks_of_run(root_dir)
   if not task_names:
     raise ValueError(f'Cannot read train_eval.task_name (or task_names) from '
@@ -61,9 +79,20 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
   agent = heads_lib.make_agent(time_step_spec, action_spec,
                                train_sequence_length=None)
   agent.initialize()
-  restored = RunCheckpoint(run.train_dir, agent=agent).restore(checkpoint)
-  if restored is None:
-    raise FileNotFoundError(f'No checkpoint in {checkpoint or run.train_dir}.')
+  return agent
+
+
+def _glamor_agent(root_dir):
+  """The run's `GlamorAgent` (variables created), specs from its stored goals."""
+  settings = stored_config.configurable_settings(root_dir, 'glamor_train_eval')
+  env = goal_suite.load(settings['task_name'],
+                        goal_suite.load_goal_set(RunDir(root_dir).goals_path),
+                        settings['horizon'], settings['image_size'])
+  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
+  action_spec = tensor_spec.from_spec(env.action_spec())
+  env.close()
+  agent = GlamorAgent(time_step_spec, action_spec, horizon=settings['horizon'])
+  agent.initialize()
   return agent
 
 

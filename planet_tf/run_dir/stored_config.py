@@ -214,6 +214,17 @@ def tasks_of_run(root_dir):
   return [settings['task_name']] if settings.get('task_name') else None
 
 
+def loop_of_run(root_dir):
+  """The gin name of the loop that trained a run (`bin/train`'s `train.loop`).
+
+  Returns:
+    `'train_eval'` (PlaNet's, also for a run that stored no `train.loop`, as
+    every run before GLAMOR) or e.g. `'glamor_train_eval'`.
+  """
+  loop = configurable_settings(root_dir, 'train').get('loop', '@train_eval')
+  return str(loop).lstrip('@').rpartition('.')[2]
+
+
 def env_settings_of_run(root_dir):
   """`planet_tf.envs.load` arguments of a run, from its stored configuration.
 

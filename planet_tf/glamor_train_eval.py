@@ -1,0 +1,503 @@
+"""The GLAMOR loop (Paster et al., 2021) as one gin-configurable function.
+
+A goal set (far-apart reachable states, stored with the run), then random
+episodes for `num_seed_steps`, then until `num_env_steps`: the updates due
+(`samples_per_step` relabelled examples per collected step, in batches of
+`batch_size`), one episode of the epsilon-greedy collect policy toward a random
+goal (epsilon linear over env steps), and every `eval_interval` episodes an
+evaluation: the success rate over every goal of the greedy policy, of the goal
+model without the prior (the ablation) and of uniform random actions.
+Everything is written under `root_dir` (`run_dir.RunDir`) as PlaNet's loop
+writes it; a second call resumes (`run_dir`).
+"""
+
+import contextlib
+import dataclasses
+import functools
+import os
+import time
+from typing import Optional
+
+from absl import logging
+import gin
+import numpy as np
+import tensorflow as tf
+from tf_agents.environments import tf_py_environment
+
+from planet_tf import collect
+from planet_tf import goal_evaluation
+from planet_tf import hindsight_replay
+from planet_tf import run_dir
+from planet_tf import summaries
+from planet_tf.agents import GlamorAgent
+from planet_tf.envs import goal_suite
+from planet_tf.planning import sampling
+from planet_tf.policies import CollectGoalPolicy
+from planet_tf.policies import GoalPolicy
+from planet_tf.policies import goal_policy
+from planet_tf.policies import saver
+
+NAME = 'glamor_train_eval'
+_RESUMABLE = {'resumable': True}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """`glamor_train_eval`'s settings (documented there), checked when created.
+
+  Resumable settings may change when a run resumes; every other one must
+  equal the stored run's.
+
+  Raises:
+    ValueError: for an unknown task or an invalid size, naming the setting.
+  """
+  task_name: str
+  horizon: int
+  image_size: int
+  num_goals: int
+  num_goal_episodes: int
+  num_seed_steps: int
+  num_env_steps: int = dataclasses.field(metadata=_RESUMABLE)
+  samples_per_step: float
+  batch_size: int
+  epsilon_start: float
+  epsilon_end: float
+  epsilon_steps: int
+  eval_interval: int = dataclasses.field(metadata=_RESUMABLE)
+  video_interval: int = dataclasses.field(metadata=_RESUMABLE)
+  checkpoint_interval: int = dataclasses.field(metadata=_RESUMABLE)
+  export_interval: int = dataclasses.field(metadata=_RESUMABLE)
+  seed: Optional[int]
+  max_minutes: Optional[float] = dataclasses.field(metadata=_RESUMABLE)
+
+  def __post_init__(self):
+    goal_suite.check_task(self.task_name, self.image_size)
+    for name in ('horizon', 'num_goals', 'num_goal_episodes', 'num_env_steps',
+                 'batch_size', 'epsilon_steps', 'eval_interval',
+                 'video_interval', 'checkpoint_interval', 'export_interval'):
+      if int(getattr(self, name)) < 1:
+        raise ValueError(f'{NAME}: {name} must be >= 1, got '
+                         f'{getattr(self, name)}.')
+    if int(self.num_seed_steps) < 0 or not float(self.samples_per_step) > 0:
+      raise ValueError(f'{NAME}: num_seed_steps must be >= 0 and '
+                       'samples_per_step > 0, got '
+                       f'{self.num_seed_steps}, {self.samples_per_step}.')
+    for name in ('epsilon_start', 'epsilon_end'):
+      if not 0.0 <= float(getattr(self, name)) <= 1.0:
+        raise ValueError(f'{NAME}: {name} must be in [0, 1], got '
+                         f'{getattr(self, name)}.')
+    if self.max_minutes is not None and not float(self.max_minutes) > 0:
+      raise ValueError(f'{NAME}: max_minutes must be > 0, got '
+                       f'{self.max_minutes}.')
+
+
+RESUMABLE = frozenset(f.name for f in dataclasses.fields(Settings)
+                      if f.metadata.get('resumable'))
+
+
+def updates_due(settings: Settings, env_steps):
+  """Updates owed after `env_steps` collected steps (pure).
+
+  Learning starts after the seed steps; from there each collected step owes
+  `samples_per_step` examples, i.e. `samples_per_step / batch_size` updates.
+  The count follows from the env steps alone, so a resumed run owes exactly
+  what the killed one did.
+
+  Returns:
+    int, the total number of updates due (not those still to do).
+  """
+  learning_steps = max(int(env_steps) - int(settings.num_seed_steps), 0)
+  return int(np.floor(float(settings.samples_per_step) * learning_steps /
+                      int(settings.batch_size)))
+
+
+@gin.configurable(denylist=['root_dir'])
+def glamor_train_eval(root_dir,
+                      task_name='reacher_hard',
+                      horizon=100,
+                      image_size=64,
+                      num_goals=20,
+                      num_goal_episodes=200,
+                      num_seed_steps=50_000,
+                      num_env_steps=1_000_000,
+                      samples_per_step=4.0,
+                      batch_size=200,
+                      epsilon_start=1.0,
+                      epsilon_end=0.1,
+                      epsilon_steps=300_000,
+                      eval_interval=100,
+                      video_interval=100,
+                      checkpoint_interval=10,
+                      export_interval=500,
+                      seed=None,
+                      max_minutes=None):
+  """Trains GLAMOR on `task_name`, or resumes the run in `root_dir`.
+
+  Args:
+    root_dir: directory of the run (created).
+    task_name: `'grid_world'` or a key of `planet_tf.envs.GOAL_TASKS`.
+    horizon: k, agent steps per episode, the longest relabelled horizon and the
+      planning horizon.
+    image_size: frames' height and width (a multiple of 7 for the grid world).
+    num_goals: G, goals of the run (the grid world: every cell when >= 49).
+    num_goal_episodes: random episodes whose end states are the candidate goals
+      (dm_control tasks).
+    num_seed_steps: env steps of uniform random actions before learning
+      (whole episodes: rounded up to a multiple of `horizon`).
+    num_env_steps: stop once this many env steps are collected (may be raised
+      to continue a finished run).
+    samples_per_step: relabelled examples trained on per collected step.
+    batch_size: B, examples per update.
+    epsilon_start, epsilon_end, epsilon_steps: the collect policy's random
+      action probability, linear over env steps (seed steps included).
+    eval_interval: evaluate every this many episodes (greedy, prior-off and
+      random, each on every goal once).
+    video_interval: write goal videos every this many episodes (at an
+      evaluation).
+    checkpoint_interval: checkpoint every this many episodes (and at the end).
+    export_interval: export the greedy policy every this many episodes (and at
+      the end).
+    seed: seeds the goals, TensorFlow, the environments, replay and policies.
+    max_minutes: wall-clock budget of this invocation; the run then stops as at
+      `num_env_steps` and the same command resumes it.
+
+  Returns:
+    dict: `episodes`, `env_steps`, `train_steps`, `eval_returns` (this
+    invocation's `(episodes, greedy success rate)`), `eval_label`,
+    `out_of_time`.
+
+  Raises:
+    ValueError: for an unknown task or invalid sizes.
+    planet_tf.run_dir.ConfigMismatchError, CheckpointError, RunLockedError: as
+      `train_eval`.
+  """
+  settings = Settings(
+      task_name=task_name, horizon=horizon, image_size=image_size,
+      num_goals=num_goals, num_goal_episodes=num_goal_episodes,
+      num_seed_steps=num_seed_steps, num_env_steps=num_env_steps,
+      samples_per_step=samples_per_step, batch_size=batch_size,
+      epsilon_start=epsilon_start, epsilon_end=epsilon_end,
+      epsilon_steps=epsilon_steps, eval_interval=eval_interval,
+      video_interval=video_interval, checkpoint_interval=checkpoint_interval,
+      export_interval=export_interval, seed=seed, max_minutes=max_minutes)
+  return run(root_dir, settings)
+
+
+def run(root_dir, settings: Settings):
+  """Runs GLAMOR with `settings` in `root_dir`; see `glamor_train_eval`."""
+  start_time = time.time()
+  paths = run_dir.RunDir(root_dir)
+  with contextlib.ExitStack() as cleanup:
+    resumed = _open_run_dir(paths, settings, cleanup)
+    goal_set = _goal_set(paths, settings)
+    seed = run_dir.invocation_seed(settings.seed, root_dir)
+    if seed is not None:
+      tf.random.set_seed(seed)
+    offset = lambda i: None if seed is None else seed + i  # pylint: disable=unnecessary-lambda-assignment
+    env = functools.partial(goal_suite.load, settings.task_name, goal_set,
+                            settings.horizon, settings.image_size)
+    collect_env = env(seed=seed)
+    tf_env = tf_py_environment.TFPyEnvironment(collect_env)
+    eval_env = env(sequential=True, seed=offset(1))
+    for closing in (tf_env, eval_env):
+      cleanup.callback(closing.close)
+    metrics = collect.TrainMetrics()
+    epsilon = functools.partial(
+        goal_policy.linear_epsilon, metrics.environment_steps.environment_steps,
+        settings.epsilon_start, settings.epsilon_end, settings.epsilon_steps)
+    agent = GlamorAgent(
+        tf_env.time_step_spec(), tf_env.action_spec(),
+        horizon=settings.horizon, seed=seed,
+        collect_policy_class=functools.partial(CollectGoalPolicy,
+                                               epsilon=epsilon))
+    agent.initialize()
+    replay = hindsight_replay.HindsightReplay(
+        agent.collect_data_spec, agent.model.num_actions,
+        directory=paths.episodes_dir, seed=seed)
+    checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=agent,
+                                       metrics=metrics.group)
+    restored = checkpoint.restore()
+    if resumed:
+      logging.info('Resuming %s from %s with %d stored episodes.', root_dir,
+                   restored or 'no checkpoint', replay.total_episodes)
+    counted = metrics.episodes
+    work_missed = _count_unsaved_episodes(metrics, replay)
+    no_prior = GoalPolicy(
+        agent.time_step_spec, agent.action_spec, agent.model,
+        settings.horizon, seed=offset(2), planner=functools.partial(
+            sampling.sample_plans, use_prior=False))
+    loop = _Loop(paths, settings, agent, replay, metrics, checkpoint,
+                 eval_env, no_prior, epsilon, seed,
+                 _SuccessObserver(collect_env))
+    loop.log_unlogged_rows(counted)
+    observers = [replay, metrics.observer, loop.success_observer]
+    driver = collect.episode_driver(tf_env, agent.collect_policy, observers)
+    with loop.train_writer.as_default():
+      while metrics.env_steps < settings.num_seed_steps:
+        loop.collect(lambda: collect.collect_random_episodes(tf_env, observers))
+        loop.log_row('random', loop.success_observer.success)
+      if not checkpoint.latest:
+        loop.save()
+      if work_missed and metrics.env_steps > settings.num_seed_steps:
+        loop.after_episode()  # Killed after collecting, before that work.
+      elif metrics.episodes % settings.export_interval == 0:
+        loop.export()
+      out_of_time = False
+      while metrics.env_steps < settings.num_env_steps:
+        if (settings.max_minutes is not None and
+            time.time() - start_time >= 60 * float(settings.max_minutes)):
+          out_of_time = True
+          break
+        loss = loop.train()
+        loop.collect(driver.run)
+        loop.log_row('collect', loop.success_observer.success)
+        loop.after_episode()
+        loop.print_progress(loss)
+      if loop.dirty:
+        loop.save()
+      loop.export()
+    if out_of_time:
+      logging.info('Stopped after %.1f minutes (%s.max_minutes) at %d of %d '
+                   'env steps; run the same command to resume.',
+                   (time.time() - start_time) / 60, NAME, metrics.env_steps,
+                   settings.num_env_steps)
+    return {'episodes': metrics.episodes, 'env_steps': metrics.env_steps,
+            'train_steps': int(agent.train_step_counter.numpy()),
+            'eval_returns': loop.success_rates, 'eval_label': 'success rate',
+            'out_of_time': out_of_time}
+
+
+def _open_run_dir(paths, settings, cleanup):
+  """Locks the run directory and checks its stored configuration (as PlaNet's).
+
+  Returns:
+    True if the directory holds this run (a resume).
+  """
+  new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
+  lock = run_dir.lock(paths.root)
+  try:
+    bindings = run_dir.run_bindings(dataclasses.asdict(settings), RESUMABLE,
+                                    name=NAME)
+    resumed = run_dir.check_config(paths.root, bindings, RESUMABLE, name=NAME)
+  except Exception:
+    run_dir.unlock(lock, remove_dirs=new_dirs[::-1])
+    raise
+  cleanup.callback(lock.close)
+  saver.remove_stale_exports(paths.policies_dir)
+  return resumed
+
+
+def _goal_set(paths, settings):
+  """The run's stored goals, or new ones (stored before any episode)."""
+  if os.path.isfile(paths.goals_path):
+    return goal_suite.load_goal_set(paths.goals_path)
+  goal_set = goal_suite.make_goals(
+      settings.task_name, settings.num_goals, settings.num_goal_episodes,
+      settings.horizon, settings.image_size, settings.seed)
+  goal_suite.save_goal_set(paths.goals_path, goal_set)
+  return goal_set
+
+
+def _count_unsaved_episodes(metrics, replay):
+  """Counts episodes stored after the last checkpoint (the run was killed).
+
+  Returns:
+    True if there were any: the work due after the newest is still to do.
+  """
+  stored, counted = replay.total_episodes, metrics.episodes
+  if stored <= counted:
+    return False
+  logging.warning('%d episode(s) were collected after the last checkpoint; '
+                  'keeping them and counting them.', stored - counted)
+  lengths = replay.episode_lengths()[counted - stored:]
+  metrics.number_of_episodes.number_episodes.assign(stored)
+  metrics.environment_steps.environment_steps.assign_add(
+      sum(max(n - 1, 0) for n in lengths))
+  return True
+
+
+class _SuccessObserver:
+  """A driver observer: the success of the episode that just ended.
+
+  Read when the trajectory reaches LAST (the env is at its final state); the
+  driver's next step already resets the env, so reading it after `run()`
+  would judge the next episode's first state.
+  """
+
+  def __init__(self, env):
+    self._env = env
+    self.success = 0.0
+
+  def __call__(self, trajectory):
+    if np.all(trajectory.is_last()):
+      self.success = float(self._env.success())
+
+
+class _Loop:
+  """The steps `run` calls: train, collect, evaluate, log, save, export."""
+
+  def __init__(self, paths, settings, agent, replay, metrics, checkpoint,
+               eval_env, no_prior, epsilon, seed, success_observer):
+    self.paths = paths
+    self.settings = settings
+    self.agent = agent
+    self.replay = replay
+    self.metrics = metrics
+    self.checkpoint = checkpoint
+    self.eval_env = eval_env
+    self.epsilon = epsilon
+    self.seed = seed
+    # Traced once each: the encoders run in one graph with the planner.
+    self.greedy = collect.TracedPolicy(agent.policy)
+    self.no_prior = collect.TracedPolicy(no_prior)
+    self.train_writer = tf.summary.create_file_writer(paths.train_dir)
+    self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
+    self.success_observer = success_observer
+    self.success_rates = []
+    self.dirty = False
+    self.updates_per_second = None
+
+  @property
+  def train_step(self):
+    return self.agent.train_step_counter
+
+  def train(self):
+    """The updates due; writes the mean losses. Returns the mean loss or None."""
+    count = (updates_due(self.settings, self.metrics.env_steps) -
+             int(self.train_step.numpy()))
+    if count <= 0:
+      return None
+    totals = {}
+    start = time.time()
+    for _ in range(count):
+      examples = self.replay.sample_examples(self.settings.batch_size,
+                                             self.settings.horizon)
+      for name, value in self.agent.train(examples).extra.items():
+        totals[name] = totals.get(name, 0.0) + float(value)
+    self.updates_per_second = count / max(time.time() - start, 1e-9)
+    means = {k: v / count for k, v in totals.items()}
+    summaries.scalars(means, self.train_step, 'losses/')
+    summaries.scalars({'updates_per_second': self.updates_per_second},
+                      self.train_step, 'speed/')
+    return means['loss']
+
+  def collect(self, collect_fn):
+    """Collects one episode (its success: `success_observer.success`)."""
+    steps_before = self.metrics.env_steps
+    start = time.time()
+    collect_fn()
+    self.dirty = True
+    steps = self.metrics.env_steps - steps_before
+    summaries.scalars({'env_steps_per_second': steps / (time.time() - start)},
+                      self.train_step, 'speed/')
+    for metric in self.metrics.metrics:
+      metric.tf_summaries(train_step=self.train_step,
+                          step_metrics=self.metrics.step_metrics)
+    summaries.scalars({'CollectSuccess': self.success_observer.success,
+                       'Epsilon': self.epsilon()}, self.train_step, 'Metrics/')
+
+  def after_episode(self):
+    """The evaluation, checkpoint and export due after this episode."""
+    episode, settings = self.metrics.episodes, self.settings
+    if episode % settings.eval_interval == 0:
+      self.evaluate(record=episode % settings.video_interval == 0)
+    if episode % settings.checkpoint_interval == 0:
+      self.save()
+    if episode % settings.export_interval == 0:
+      self.export()
+
+  def evaluate(self, record=False):
+    """Every goal once with the greedy policy, without the prior and at random.
+
+    Writes `returns.csv` rows (`greedy`, `greedy_no_prior`, `random_baseline`)
+    and TensorBoard `Metrics/SuccessRate*`; with `record`, the greedy episodes'
+    videos (newest frame beside the goal).
+    """
+    episode, goals = self.metrics.episodes, self.eval_env.num_goals
+    rates = {}
+    for policy_name, policy in [('greedy', self.greedy),
+                                ('greedy_no_prior', self.no_prior),
+                                ('random_baseline', None)]:
+      rates[policy_name], episodes = goal_evaluation.success_rate(
+          self.eval_env, policy, goals, seed=self.seed,
+          record=record and policy is self.greedy)
+      self.log_row(policy_name, rates[policy_name])
+      if record and policy is self.greedy:
+        self._write_videos(episodes)
+    self.success_rates.append((episode, rates['greedy']))
+    names = {'greedy': 'SuccessRate', 'greedy_no_prior': 'SuccessRate_NoPrior',
+             'random_baseline': 'SuccessRate_Random'}
+    with self.eval_writer.as_default():
+      summaries.scalars({names[k]: v for k, v in rates.items()},
+                        self.train_step, 'Metrics/')
+      summaries.scalars({f'{names[k]}_vs_EnvSteps': v
+                         for k, v in rates.items()},
+                        self.metrics.env_steps, 'Metrics/')
+    logging.info('Evaluation after %d episodes: success rate %.2f (without '
+                 'the prior %.2f, random %.2f) over %d goals', episode,
+                 rates['greedy'], rates['greedy_no_prior'],
+                 rates['random_baseline'], goals)
+
+  def _write_videos(self, episodes):
+    name = f'episode-{self.metrics.episodes:06d}'
+    for e in episodes:
+      summaries.write_gif(os.path.join(
+          self.paths.videos_dir, f'{name}-goal-{e.goal_index}.gif'),
+                          e.frames[..., None])
+    with self.eval_writer.as_default():
+      summaries.video('eval/goal_episode', episodes[0].frames[..., None],
+                      self.train_step)
+
+  def log_row(self, policy, success):
+    """Appends a `returns.csv` row; `return` and `success_rate` hold `success`."""
+    run_dir.append_return(self.paths.root, self.metrics.episodes,
+                          self.metrics.env_steps, int(self.train_step.numpy()),
+                          policy, success, success_rate=f'{float(success):.3f}')
+
+  def log_unlogged_rows(self, counted):
+    """Rows a kill lost for episodes stored after `counted`, success `nan`.
+
+    An episode's success is judged on its live environment, so a row lost to a
+    kill cannot be rebuilt from the stored frames; it is written as unknown.
+    """
+    total = self.metrics.episodes
+    if total <= counted:
+      return
+    logged = set()
+    if os.path.exists(self.paths.returns_path):
+      logged = {r.episodes for r in run_dir.read_returns(self.paths.root)
+                if r.policy in ('random', 'collect')}
+    lengths = self.replay.episode_lengths()[counted - total:]
+    env_steps = self.metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
+    for episode, length in zip(range(counted + 1, total + 1), lengths):
+      env_steps += max(length - 1, 0)
+      if episode in logged:
+        continue
+      policy = ('random' if env_steps <= self.settings.num_seed_steps
+                else 'collect')
+      run_dir.append_return(self.paths.root, episode, env_steps,
+                            int(self.train_step.numpy()), policy, float('nan'),
+                            success_rate='nan')
+
+  def print_progress(self, loss):
+    settings, metrics = self.settings, self.metrics
+    width = len(str(settings.num_env_steps))
+    parts = [f'{metrics.env_steps:>{width}}/{settings.num_env_steps} env steps',
+             f'{metrics.episodes} episodes',
+             f'epsilon {float(self.epsilon()):.2f}',
+             f'success {self.success_observer.success:.0f}',
+             'loss ' + ('-' if loss is None else f'{loss:.3f}')]
+    if self.success_rates:
+      parts.append(f'eval success {self.success_rates[-1][1]:.2f}')
+    print(' | '.join(parts), flush=True)
+
+  def save(self):
+    self.dirty = False
+    self.checkpoint.save(int(self.train_step.numpy()))
+    run_dir.write_operative_config(self.paths.root)
+
+  def export(self):
+    """Exports the greedy policy to `policies/<train step>/`, atomically."""
+    final = self.paths.policy_dir(int(self.train_step.numpy()))
+    if not os.path.exists(final):
+      saver.export_policy(self.agent.policy, final, train_step=self.train_step)

@@ -1,0 +1,138 @@
+"""GLAMOR's loop end to end on gin_configs/glamor_tiny.gin through bin/train:
+train, kill -9, resume, export from the checkpoint, evaluate the export.
+
+One module fixture (two bin/train processes) shared by the slow tests: tracing
+the planner, the train step and an export costs ~30 s per process.
+"""
+
+import csv
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from planet_tf import goal_evaluation
+from planet_tf import run_dir
+from planet_tf.run_dir import restore
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRAIN = os.path.join(ROOT, 'bin', 'train')
+ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
+           TF_CPP_MIN_LOG_LEVEL='2')
+# glamor_tiny.gin: 3-step episodes, 2 seed episodes (6 steps), batches of 8,
+# 4 examples per collected step: floor(4 * (steps - 6) / 8) updates are due.
+STEPS_PER_EPISODE = 3
+
+
+def _train(root_dir, *params, timeout=300, wait=True):
+  args = [sys.executable, TRAIN, f'--root_dir={root_dir}',
+          '--gin_file=glamor_tiny.gin'] + [f'--gin_param={p}' for p in params]
+  if not wait:
+    return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+  return subprocess.run(args, env=ENV, capture_output=True, text=True,
+                        timeout=timeout, check=False)
+
+
+def _episodes(root):
+  return sorted(glob.glob(os.path.join(root, 'train', 'episodes', 'episode-*')))
+
+
+def _rows(root):
+  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
+    return list(csv.DictReader(f))
+
+
+def _tags(directory):
+  tags = set()
+  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update(value.tag for value in event.summary.value)
+  return tags
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory):
+  """Killed (SIGKILL) once it has stored 4 episodes, then resumed to 6."""
+  root = str(tmp_path_factory.mktemp('glamor_run'))
+  process = _train(root, 'glamor_train_eval.num_env_steps = 60', wait=False)
+  deadline = time.time() + 240
+  while len(_episodes(root)) < 4 and time.time() < deadline:
+    assert process.poll() is None, 'the run ended before its 4th episode'
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+  killed = _episodes(root)
+  resumed = _train(root, 'glamor_train_eval.num_env_steps = 18')
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  return {'root': root, 'killed': killed, 'resumed': resumed}
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_exactly(run):
+  root = run['root']
+  assert len(run['killed']) >= 4
+  episodes = _episodes(root)
+  assert len(episodes) == 6 and set(run['killed']) <= set(episodes)
+  rows = _rows(root)
+  collected = [r for r in rows if r['policy'] in ('random', 'collect')]
+  # Every episode has one row, in order; the seed episodes were not redone.
+  assert [int(r['episodes']) for r in collected] == [1, 2, 3, 4, 5, 6]
+  assert [r['policy'] for r in collected[:3]] == ['random', 'random',
+                                                  'collect']
+  assert collected[-1]['env_steps'] == str(6 * STEPS_PER_EPISODE)
+  # The updates follow from the env steps alone, whatever the kill
+  # interrupted: those due before the 6th episode, 4 * (15 - 6) / 8.
+  checkpoint = tf.train.latest_checkpoint(os.path.join(root, 'train'))
+  assert checkpoint.endswith('ckpt-4')
+  assert int(collected[-1]['train_steps']) == 4
+  assert 'Resuming' in run['resumed'].stderr
+  assert '18/18 env steps' in run['resumed'].stdout
+  assert 'success rate' in run['resumed'].stdout
+
+
+@pytest.mark.slow
+def test_a_run_writes_success_rates_videos_and_its_loop(run):
+  root = run['root']
+  rows = _rows(root)
+  assert 'success_rate' in rows[0]
+  evaluated = {r['policy'] for r in rows if r['episodes'] == '6'}
+  assert {'greedy', 'greedy_no_prior', 'random_baseline'} <= evaluated
+  for r in rows:
+    if r['success_rate'] != 'nan':  # A row a kill lost is written as nan.
+      assert 0.0 <= float(r['success_rate']) <= 1.0
+      assert r['success_rate'] == r['return']
+  assert os.path.isfile(os.path.join(root, 'train', 'goals.npz'))
+  assert glob.glob(os.path.join(root, 'eval', 'videos',
+                                'episode-000006-goal-*.gif'))
+  assert {'Metrics/SuccessRate', 'Metrics/SuccessRate_NoPrior',
+          'Metrics/SuccessRate_Random', 'eval/goal_episode'} <= _tags(
+              os.path.join(root, 'eval'))
+  assert {'losses/loss', 'losses/goal_nll', 'losses/prior_nll',
+          'Metrics/Epsilon', 'Metrics/CollectSuccess'} <= _tags(
+              os.path.join(root, 'train'))
+  assert run_dir.loop_of_run(root) == 'glamor_train_eval'
+  assert os.path.isdir(os.path.join(root, 'policies', '4'))
+
+
+@pytest.mark.slow
+def test_export_from_the_checkpoint_and_evaluate_it(run, tmp_path):
+  root = run['root']
+  agent = restore.restore_agent(root)
+  assert type(agent).__name__ == 'GlamorAgent'
+  assert int(agent.train_step_counter.numpy()) == 4
+  path = restore.export_from_run(root, output_dir=str(tmp_path / 'policy'))
+  assert goal_evaluation.is_goal_policy(root)
+  videos = tmp_path / 'videos'
+  policy_dir, episodes, random_rate = goal_evaluation.evaluate(
+      root, video_dir=str(videos), seed=0)
+  assert policy_dir.endswith(os.path.join('policies', '4'))
+  assert [e.goal_index for e in episodes] == [0, 1, 2]  # Every goal once.
+  assert all(1 <= e.steps <= 3 for e in episodes) and 0 <= random_rate <= 1
+  assert len(list(videos.glob('episode-*-goal-*.gif'))) == 3
+  assert os.path.isfile(os.path.join(path, 'saved_model.pb'))
