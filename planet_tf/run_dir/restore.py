@@ -123,6 +123,15 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
       otherwise as `restore_agent`.
   """
   agent = restore_agent(root_dir, checkpoint, gin_bindings)
+  if isinstance(agent, GlamorAgent):  # No reward, no heads.
+    if reward_head is not None:
+      raise ValueError(f'{root_dir} is a GLAMOR run, which has no reward '
+                       f'heads; drop --reward_head={reward_head}.')
+    policy = agent.collect_policy if collect else agent.policy
+    step = agent.train_step_counter
+    return saver.export_policy(
+        policy, output_dir or RunDir(root_dir).policy_dir(int(step.numpy())),
+        train_step=step)
   heads = list(agent.world_model.reward_heads)
   named = heads_lib.reward_names(agent.time_step_spec.reward) is not None
   if named and reward_head is None:
