@@ -123,7 +123,10 @@ def _fit_reward(rewards_from_actions, steps=150, seed=0):
   """Trains a small model on reward = f(actions) chunks; returns the reward MSE."""
   tf.random.set_seed(seed)
   rng = np.random.default_rng(seed)
-  model = small_model()
+  # Keras' GRU variant: with the original's gate bias of 1 this 8-unit belief
+  # takes in the previous action more slowly than 150 steps allow; the test is
+  # about the alignment of rewards, which is the same for both cells.
+  model = small_model(RSSM(4, 8, 8, reset_after=True, gate_bias=0.0))
   agent = small_agent(model, learning_rate=1e-2)
   mse = []
   for step in range(steps):
