@@ -3,6 +3,7 @@ ratio, weights to actors (in one process, on a local Reverb server)."""
 
 import itertools
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -205,3 +206,16 @@ def test_an_actor_plans_with_the_pushed_weights_and_its_own_noise(tmp_path):
   finally:
     collector.close()
     server.stop()
+
+
+def test_samples_per_insert_defaults_to_the_loops_updates_per_episode():
+  loop = types.SimpleNamespace(train_steps_per_episode=30, batch_size=16,
+                               sequence_length=25)
+  per_episode = settings.windows_per_episode(126, 25)  # 102 windows.
+  derived = settings.samples_per_insert(settings.ReplayTable(), loop,
+                                        per_episode)
+  assert derived == pytest.approx(30 * 16 / 102)
+  own = settings.ReplayTable(samples_per_insert=7.0)
+  assert settings.samples_per_insert(own, loop, per_episode) == 7.0
+  with pytest.raises(ValueError, match='sequence_length'):
+    settings.samples_per_insert(settings.ReplayTable(), loop, 0)

@@ -6,6 +6,7 @@ refilled windows count as already trained on: the limiter's minimum size
 covers them, and the learner samples at the ratio only for new windows.
 """
 
+import dataclasses
 import os
 
 from tf_agents.utils import lazy_loader
@@ -49,6 +50,8 @@ def start(root_dir, port=None, table=None):
   agent = agent_lib.make_agent(settings)
   steps = settings_lib.stored_steps_per_episode(settings.task_name)
   per_episode = settings_lib.windows_per_episode(steps, settings.sequence_length)
+  table = dataclasses.replace(table, samples_per_insert=(
+      settings_lib.samples_per_insert(table, settings, per_episode)))
   paths = episodes.episode_files(run_dir.RunDir(root_dir).episodes_dir)
   stored = sum(settings_lib.windows_per_episode(episodes.episode_length(p),
                                                 settings.sequence_length)

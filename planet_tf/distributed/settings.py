@@ -58,9 +58,12 @@ class ReplayTable:
   """The `windows` table's settings (gin name `ReplayTable`).
 
   Attributes:
-    samples_per_insert: learner samples (windows) per inserted window. PlaNet's
-      C updates of B chunks per episode of W windows is C * B / W: 25 at the
-      paper's C = 100, B = 50 and an episode of 251 steps at L = 50 (W = 202).
+    samples_per_insert: learner samples (windows) per inserted window; None
+      (the default) is the single-process loop's ratio, C updates of B chunks
+      per episode of W windows, C * B / W (`train_eval.train_steps_per_episode`,
+      `train_eval.batch_size`, W from the episode length and
+      `train_eval.sequence_length`): about 25 at the paper's C = 100, B = 50 and
+      an episode of 251 steps at L = 50 (W = 202).
     error_buffer_episodes: how far the learner may run ahead of (or behind)
       that ratio, in episodes' worth of samples: 1 lets it do the C updates
       before the next episode, as `bin/train` does.
@@ -69,13 +72,14 @@ class ReplayTable:
     min_size_to_sample: windows in the table before the learner samples; None
       is the windows of `num_seed_episodes` seed episodes.
   """
-  samples_per_insert: float = 25.0
+  samples_per_insert: Optional[float] = None
   error_buffer_episodes: float = 1.0
   capacity_steps: int = 1_000_000
   min_size_to_sample: Optional[int] = None
 
   def __post_init__(self):
-    if not float(self.samples_per_insert) > 0:
+    if (self.samples_per_insert is not None
+        and not float(self.samples_per_insert) > 0):
       raise ValueError('ReplayTable.samples_per_insert must be > 0, got '
                        f'{self.samples_per_insert}.')
     if not float(self.error_buffer_episodes) > 0:
@@ -103,3 +107,25 @@ def stored_steps_per_episode(task_name):
 def windows_per_episode(stored_steps, sequence_length):
   """L-step windows inside an episode of `stored_steps` steps."""
   return max(int(stored_steps) - int(sequence_length) + 1, 0)
+
+
+def samples_per_insert(table, loop, windows_per_episode_):
+  """The table's samples per inserted window: its own, else C * B / W.
+
+  Args:
+    table: `ReplayTable`.
+    loop: `train_eval.Settings` (C = `train_steps_per_episode`, B =
+      `batch_size`).
+    windows_per_episode_: W, the windows of one collected episode.
+
+  Raises:
+    ValueError: if the ratio is derived and an episode holds no window.
+  """
+  if table.samples_per_insert is not None:
+    return float(table.samples_per_insert)
+  if windows_per_episode_ < 1:
+    raise ValueError(
+        f'An episode holds no window of train_eval.sequence_length = '
+        f'{loop.sequence_length} steps: shorten the windows or set '
+        'ReplayTable.samples_per_insert.')
+  return loop.train_steps_per_episode * loop.batch_size / windows_per_episode_
