@@ -11,8 +11,10 @@ building, tracing and seed collection are left out) and lasts `--minutes`;
 then the run is stopped with Ctrl-C (SIGINT). Counted in that window: planner
 episodes stored (`eval/returns.csv` `collect` rows) and updates (its
 `train_steps` column for `bin/train`, `train/learner_status.json` for the
-learner); and the CPU-seconds each process used in the window (from /proc), which
-says where the time goes. Run it
+learner); the CPU-seconds each process used in the window (from /proc), which says
+where the time goes; and each process's resident memory at the end (the
+replay server's, against the episodes stored, bounds Reverb's memory per
+window). Run it
 alone: anything else on the machine changes every number.
 """
 
@@ -58,6 +60,14 @@ def _counts(root_dir):
   return episodes, updates
 
 
+def _stored_episodes(root_dir):
+  """Episode files the run holds (seed episodes included)."""
+  count = 0
+  for _, _, names in os.walk(os.path.join(root_dir, 'train', 'episodes')):
+    count += sum(n.startswith('episode-') and n.endswith('.npz') for n in names)
+  return count
+
+
 def _descendants(pid):
   """`pid` and every process below it."""
   found, frontier = [pid], [pid]
@@ -84,6 +94,22 @@ def _role(args, pid):
     if os.path.basename(arg) in ('train', 'train_distributed'):
       return os.path.basename(arg)
   return str(pid)
+
+
+def _rss_mib(pids):
+  """`{role: resident memory in MiB}` of each live process in `pids`."""
+  usage = {}
+  for pid in pids:
+    try:
+      with open(f'/proc/{pid}/status') as f:
+        rss = next(int(line.split()[1]) for line in f
+                   if line.startswith('VmRSS:'))
+      with open(f'/proc/{pid}/cmdline') as f:
+        args = f.read().split('\0')
+    except (OSError, StopIteration):
+      continue
+    usage[_role(args, pid)] = round(rss / 1024, 1)
+  return usage
 
 
 def _cpu_seconds(pids):
@@ -121,6 +147,8 @@ def _measure(command, root_dir, minutes):
     seconds, (episodes1, updates1) = (time.monotonic() - start,
                                       _counts(root_dir))
     cpu1 = _cpu_seconds(_descendants(process.pid))
+    rss = _rss_mib(_descendants(process.pid))
+    stored = _stored_episodes(root_dir)
     cpu = {role: round(value - cpu0.get(role, 0.0), 1)
            for role, value in cpu1.items()}
   finally:
@@ -138,6 +166,8 @@ def _measure(command, root_dir, minutes):
       'episodes_per_hour': round((episodes1 - episodes0) / hours, 1),
       'updates_per_hour': round((updates1 - updates0) / hours, 1),
       'cpu_seconds_in_window_by_process': cpu,
+      'rss_mib_at_end_by_process': rss,
+      'stored_episodes_at_end': stored,
   }
 
 
