@@ -27,6 +27,7 @@ from tf_agents.environments import tf_py_environment
 from planet_tf import collect
 from planet_tf import goal_evaluation
 from planet_tf import hindsight_replay
+from planet_tf import loop_steps
 from planet_tf import run_dir
 from planet_tf import summaries
 from planet_tf.agents import GlamorAgent
@@ -35,7 +36,6 @@ from planet_tf.planning import sampling
 from planet_tf.policies import CollectGoalPolicy
 from planet_tf.policies import GoalPolicy
 from planet_tf.policies import goal_policy
-from planet_tf.policies import saver
 
 NAME = 'glamor_train_eval'
 _RESUMABLE = {'resumable': True}
@@ -188,7 +188,8 @@ def run(root_dir, settings: Settings):
   start_time = time.time()
   paths = run_dir.RunDir(root_dir)
   with contextlib.ExitStack() as cleanup:
-    resumed = _open_run_dir(paths, settings, cleanup)
+    resumed = loop_steps.open_run_dir(paths, dataclasses.asdict(settings),
+                                      RESUMABLE, cleanup, name=NAME)
     goal_set = _goal_set(paths, settings)
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
@@ -216,12 +217,8 @@ def run(root_dir, settings: Settings):
         directory=paths.episodes_dir, seed=seed)
     checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=agent,
                                        metrics=metrics.group)
-    restored = checkpoint.restore()
-    if resumed:
-      logging.info('Resuming %s from %s with %d stored episodes.', root_dir,
-                   restored or 'no checkpoint', replay.total_episodes)
-    counted = metrics.episodes
-    work_missed = _count_unsaved_episodes(metrics, replay)
+    counted, work_missed = loop_steps.restore(root_dir, checkpoint, replay,
+                                              metrics, resumed)
     no_prior = GoalPolicy(
         agent.time_step_spec, agent.action_spec, agent.model,
         settings.horizon, seed=offset(2), planner=functools.partial(
@@ -236,26 +233,19 @@ def run(root_dir, settings: Settings):
       while metrics.env_steps < settings.num_seed_steps:
         loop.collect(lambda: collect.collect_random_episodes(tf_env, observers))
         loop.log_row('random', loop.success_observer.success)
-      if not checkpoint.latest:
-        loop.save()
-      if work_missed and metrics.env_steps > settings.num_seed_steps:
-        loop.after_episode()  # Killed after collecting, before that work.
-      elif metrics.episodes % settings.export_interval == 0:
-        loop.export()
+      loop.after_seed_episodes(work_missed,
+                               metrics.env_steps > settings.num_seed_steps)
       out_of_time = False
       while metrics.env_steps < settings.num_env_steps:
-        if (settings.max_minutes is not None and
-            time.time() - start_time >= 60 * float(settings.max_minutes)):
-          out_of_time = True
+        out_of_time = loop_steps.time_is_up(start_time, settings.max_minutes)
+        if out_of_time:
           break
         loss = loop.train()
         loop.collect(driver.run)
         loop.log_row('collect', loop.success_observer.success)
         loop.after_episode()
         loop.print_progress(loss)
-      if loop.dirty:
-        loop.save()
-      loop.export()
+      loop.finish()
     if out_of_time:
       logging.info('Stopped after %.1f minutes (%s.max_minutes) at %d of %d '
                    'env steps; run the same command to resume.',
@@ -267,26 +257,6 @@ def run(root_dir, settings: Settings):
             'out_of_time': out_of_time}
 
 
-def _open_run_dir(paths, settings, cleanup):
-  """Locks the run directory and checks its stored configuration (as PlaNet's).
-
-  Returns:
-    True if the directory holds this run (a resume).
-  """
-  new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
-  lock = run_dir.lock(paths.root)
-  try:
-    bindings = run_dir.run_bindings(dataclasses.asdict(settings), RESUMABLE,
-                                    name=NAME)
-    resumed = run_dir.check_config(paths.root, bindings, RESUMABLE, name=NAME)
-  except Exception:
-    run_dir.unlock(lock, remove_dirs=new_dirs[::-1])
-    raise
-  cleanup.callback(lock.close)
-  saver.remove_stale_exports(paths.policies_dir)
-  return resumed
-
-
 def _goal_set(paths, settings):
   """The run's stored goals, or new ones (stored before any episode)."""
   if os.path.isfile(paths.goals_path):
@@ -296,24 +266,6 @@ def _goal_set(paths, settings):
       settings.horizon, settings.image_size, settings.seed)
   goal_suite.save_goal_set(paths.goals_path, goal_set)
   return goal_set
-
-
-def _count_unsaved_episodes(metrics, replay):
-  """Counts episodes stored after the last checkpoint (the run was killed).
-
-  Returns:
-    True if there were any: the work due after the newest is still to do.
-  """
-  stored, counted = replay.total_episodes, metrics.episodes
-  if stored <= counted:
-    return False
-  logging.warning('%d episode(s) were collected after the last checkpoint; '
-                  'keeping them and counting them.', stored - counted)
-  lengths = replay.episode_lengths()[counted - stored:]
-  metrics.number_of_episodes.number_episodes.assign(stored)
-  metrics.environment_steps.environment_steps.assign_add(
-      sum(max(n - 1, 0) for n in lengths))
-  return True
 
 
 class _SuccessObserver:
@@ -333,33 +285,23 @@ class _SuccessObserver:
       self.success = float(self._env.success())
 
 
-class _Loop:
-  """The steps `run` calls: train, collect, evaluate, log, save, export."""
+class _Loop(loop_steps.Steps):
+  """GLAMOR's steps that `run` calls: `loop_steps.Steps` with updates due by
+  env steps, relabelled examples, the success evaluation, rows and progress
+  line. The greedy policy is exported (`policies/<step>/`)."""
 
   def __init__(self, paths, settings, agent, replay, metrics, checkpoint,
                eval_env, no_prior, epsilon, seed, success_observer):
-    self.paths = paths
-    self.settings = settings
-    self.agent = agent
-    self.replay = replay
-    self.metrics = metrics
-    self.checkpoint = checkpoint
+    super().__init__(paths, settings, agent, replay, metrics, checkpoint,
+                     {None: agent.policy})
     self.eval_env = eval_env
     self.epsilon = epsilon
     self.seed = seed
     # Traced once each: the encoders run in one graph with the planner.
     self.greedy = collect.TracedPolicy(agent.policy)
     self.no_prior = collect.TracedPolicy(no_prior)
-    self.train_writer = tf.summary.create_file_writer(paths.train_dir)
-    self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
     self.success_observer = success_observer
     self.success_rates = []
-    self.dirty = False
-    self.updates_per_second = None
-
-  @property
-  def train_step(self):
-    return self.agent.train_step_counter
 
   def train(self):
     """The updates due; writes the mean losses. Returns the mean loss or None."""
@@ -367,44 +309,19 @@ class _Loop:
              int(self.train_step.numpy()))
     if count <= 0:
       return None
-    totals = {}
-    start = time.time()
-    for _ in range(count):
-      examples = self.replay.sample_examples(self.settings.batch_size,
-                                             self.settings.horizon)
-      for name, value in self.agent.train(examples).extra.items():
-        totals[name] = totals.get(name, 0.0) + float(value)
-    self.updates_per_second = count / max(time.time() - start, 1e-9)
-    means = {k: v / count for k, v in totals.items()}
-    summaries.scalars(means, self.train_step, 'losses/')
-    summaries.scalars({'updates_per_second': self.updates_per_second},
-                      self.train_step, 'speed/')
-    return means['loss']
+    return self.updates(count, lambda: self.replay.sample_examples(
+        self.settings.batch_size, self.settings.horizon))
 
   def collect(self, collect_fn):
     """Collects one episode (its success: `success_observer.success`)."""
-    steps_before = self.metrics.env_steps
-    start = time.time()
-    collect_fn()
-    self.dirty = True
-    steps = self.metrics.env_steps - steps_before
-    summaries.scalars({'env_steps_per_second': steps / (time.time() - start)},
-                      self.train_step, 'speed/')
-    for metric in self.metrics.metrics:
-      metric.tf_summaries(train_step=self.train_step,
-                          step_metrics=self.metrics.step_metrics)
+    super().collect(collect_fn)
     summaries.scalars({'CollectSuccess': self.success_observer.success,
                        'Epsilon': self.epsilon()}, self.train_step, 'Metrics/')
 
-  def after_episode(self):
-    """The evaluation, checkpoint and export due after this episode."""
-    episode, settings = self.metrics.episodes, self.settings
-    if episode % settings.eval_interval == 0:
-      self.evaluate(record=episode % settings.video_interval == 0)
-    if episode % settings.checkpoint_interval == 0:
-      self.save()
-    if episode % settings.export_interval == 0:
-      self.export()
+  def evaluate_due(self, episode):
+    """The evaluation (with videos when due) after `episode` episodes."""
+    if episode % self.settings.eval_interval == 0:
+      self.evaluate(record=episode % self.settings.video_interval == 0)
 
   def evaluate(self, record=False):
     """Every goal once with the greedy policy, without the prior and at random.
@@ -460,19 +377,7 @@ class _Loop:
     An episode's success is judged on its live environment, so a row lost to a
     kill cannot be rebuilt from the stored frames; it is written as unknown.
     """
-    total = self.metrics.episodes
-    if total <= counted:
-      return
-    logged = set()
-    if os.path.exists(self.paths.returns_path):
-      logged = {r.episodes for r in run_dir.read_returns(self.paths.root)
-                if r.policy in ('random', 'collect')}
-    lengths = self.replay.episode_lengths()[counted - total:]
-    env_steps = self.metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
-    for episode, length in zip(range(counted + 1, total + 1), lengths):
-      env_steps += max(length - 1, 0)
-      if episode in logged:
-        continue
+    for episode, env_steps in self.unlogged_episodes(counted):
       policy = ('random' if env_steps <= self.settings.num_seed_steps
                 else 'collect')
       run_dir.append_return(self.paths.root, episode, env_steps,
@@ -490,14 +395,3 @@ class _Loop:
     if self.success_rates:
       parts.append(f'eval success {self.success_rates[-1][1]:.2f}')
     print(' | '.join(parts), flush=True)
-
-  def save(self):
-    self.dirty = False
-    self.checkpoint.save(int(self.train_step.numpy()))
-    run_dir.write_operative_config(self.paths.root)
-
-  def export(self):
-    """Exports the greedy policy to `policies/<train step>/`, atomically."""
-    final = self.paths.policy_dir(int(self.train_step.numpy()))
-    if not os.path.exists(final):
-      saver.export_policy(self.agent.policy, final, train_step=self.train_step)

@@ -28,11 +28,11 @@ import tensorflow as tf
 from planet_tf import collect
 from planet_tf import envs
 from planet_tf import evaluation
+from planet_tf import loop_steps
 from planet_tf import replay as replay_lib
 from planet_tf import run_dir
 from planet_tf import summaries
 from planet_tf.agents import heads as heads_lib
-from planet_tf.policies import saver
 
 _RESUMABLE = {'resumable': True}
 
@@ -222,7 +222,8 @@ def run(root_dir, settings: Settings):
   start_time = time.time()
   paths = run_dir.RunDir(root_dir)
   with contextlib.ExitStack() as cleanup:
-    resumed = _open_run_dir(paths, settings, cleanup)
+    resumed = loop_steps.open_run_dir(paths, stored_settings(settings),
+                                      RESUMABLE, cleanup)
     # A resumed run draws new random streams (seeds from the episodes stored).
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
@@ -243,12 +244,8 @@ def run(root_dir, settings: Settings):
     metrics = collect.TrainMetrics()
     checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=agent,
                                        metrics=metrics.group)
-    restored = checkpoint.restore()
-    if resumed:
-      logging.info('Resuming %s from %s with %d stored episodes.', root_dir,
-                   restored or 'no checkpoint', replay.total_episodes)
-    counted = metrics.episodes
-    work_missed = _count_unsaved_episodes(metrics, replay, paths.episodes_dir)
+    counted, work_missed = loop_steps.restore(
+        root_dir, checkpoint, replay, metrics, resumed, paths.episodes_dir)
     loop = _Loop(paths, settings, agent, replay, metrics, checkpoint, tasks,
                  _head_policies(agent, heads, seed))
     if work_missed:
@@ -272,19 +269,14 @@ def run(root_dir, settings: Settings):
         loop.log_return('random', task=tasks[i])
         loop.print_progress(None, suffix=' | random seed episode',
                             task=tasks[i])
-      if not checkpoint.latest:
-        loop.save()
-      if work_missed and (metrics.episodes >
-                          settings.num_seed_episodes * len(tasks)):
-        loop.after_episode()  # Killed after collecting, before that work.
-      elif metrics.episodes % settings.export_interval == 0:
-        loop.export()  # Killed between a checkpoint and its export.
+      loop.after_seed_episodes(
+          work_missed,
+          metrics.episodes > settings.num_seed_episodes * len(tasks))
       # Until num_episodes: C updates, then one episode of the collect policy.
       out_of_time = False
       while metrics.episodes < settings.num_episodes:
-        if (settings.max_minutes is not None and
-            time.time() - start_time >= 60 * float(settings.max_minutes)):
-          out_of_time = True
+        out_of_time = loop_steps.time_is_up(start_time, settings.max_minutes)
+        if out_of_time:
           break
         loss = loop.train()
         replay.mark_recent()
@@ -299,9 +291,7 @@ def run(root_dir, settings: Settings):
                         task=tasks[i])
         loop.after_episode()
         loop.print_progress(loss, task=tasks[i])
-      if loop.dirty:
-        loop.save()
-      loop.export()
+      loop.finish()
     if out_of_time:
       logging.info('Stopped after %.1f minutes (train_eval.max_minutes) at %d '
                    'of %d episodes; run the same command to resume.',
@@ -373,78 +363,25 @@ def _load_tasks(settings, seed, cleanup) -> List[_Task]:
   return [_Task(*fields) for fields in zip(names, tf_envs, eval_envs, labels)]
 
 
-def _open_run_dir(paths, settings, cleanup):
-  """Locks the run directory and checks its stored configuration.
+class _Loop(loop_steps.Steps):
+  """PlaNet's steps of the loop that `run` calls: `loop_steps.Steps` with its
+  evaluation, videos, rows and progress line, on one task or several.
 
-  The lock comes first: a second process must not even look at (or write) the
-  stored configuration of a run that is going on. A refused start removes what
-  it created.
-
-  Returns:
-    True if the directory holds this run (a resume).
+  Every head's greedy policy is exported (`policies/<step>-<head>/`; one
+  unnamed head: `policies/<step>/`).
   """
-  new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
-  lock = run_dir.lock(paths.root)
-  try:
-    bindings = run_dir.run_bindings(stored_settings(settings), RESUMABLE)
-    resumed = run_dir.check_config(paths.root, bindings, RESUMABLE)
-  except Exception:
-    run_dir.unlock(lock, remove_dirs=new_dirs[::-1])
-    raise
-  cleanup.callback(lock.close)
-  saver.remove_stale_exports(paths.policies_dir)
-  return resumed
-
-
-def _count_unsaved_episodes(metrics, replay, episodes_dir):
-  """Counts episodes stored after the last checkpoint (the run was killed).
-
-  Returns:
-    True if there were any: the work due after the newest is still to do.
-  """
-  stored, counted = replay.total_episodes, metrics.episodes
-  if stored > counted:
-    logging.warning(
-        '%d episode(s) were collected after the last checkpoint; keeping '
-        'them and counting them.', stored - counted)
-    lengths = replay.episode_lengths()[counted - stored:]
-    metrics.number_of_episodes.number_episodes.assign(stored)
-    metrics.environment_steps.environment_steps.assign_add(
-        sum(max(n - 1, 0) for n in lengths))
-    return True
-  if stored < counted:
-    logging.warning(
-        'The checkpoint counts %d episodes but only %d are stored in %s; '
-        'continuing with what is stored.', counted, stored, episodes_dir)
-  return False
-
-
-class _Loop:
-  """The steps of the loop that `run` calls: train, collect, evaluate, save."""
 
   def __init__(self, paths, settings, agent, replay, metrics, checkpoint,
                tasks, head_policies):
-    self.paths = paths
-    self.settings = settings
-    self.agent = agent
-    self.replay = replay
-    self.metrics = metrics
-    self.checkpoint = checkpoint
+    # `head_policies`: `{head: greedy TFPolicy}`; the one key None without
+    # named rewards.
+    super().__init__(paths, settings, agent, replay, metrics, checkpoint,
+                     head_policies)
     self.tasks = tasks
-    # `{head: greedy TFPolicy}`; the one key None without named rewards.
-    self.head_policies = head_policies
     self.heads = None if None in head_policies else tuple(head_policies)
     self.eval_policies = {head: evaluation.as_py_policy(policy)
                           for head, policy in head_policies.items()}
-    self.train_writer = tf.summary.create_file_writer(paths.train_dir)
-    self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
     self.eval_returns = []
-    self.dirty = False  # Episodes collected since the last checkpoint.
-    self.updates_per_second = None
-
-  @property
-  def train_step(self):
-    return self.agent.train_step_counter
 
   @property
   def multitask(self):
@@ -460,34 +397,20 @@ class _Loop:
     return self.metrics.episodes % len(self.tasks)
 
   def train(self):
-    """C updates; writes the mean of every loss term. Returns the mean loss."""
-    totals = {}
-    start = time.time()
-    count = self.settings.train_steps_per_episode
-    for _ in range(count):
-      experience = self.replay.sample(self.settings.batch_size,
-                                      self.settings.sequence_length)
-      for name, value in self.agent.train(experience).extra.items():
-        totals[name] = totals.get(name, 0.0) + float(value)
-    self.updates_per_second = count / max(time.time() - start, 1e-9)
-    means = {k: v / count for k, v in totals.items()}
-    summaries.scalars(means, self.train_step, 'losses/')
-    summaries.scalars({'updates_per_second': self.updates_per_second},
-                      self.train_step, 'speed/')
-    return means['loss']
+    """C updates on `[B, L]` chunks; writes the mean of every loss term.
+
+    Returns:
+      The mean loss.
+    """
+    settings = self.settings
+    return self.updates(settings.train_steps_per_episode,
+                        lambda: self.replay.sample(settings.batch_size,
+                                                   settings.sequence_length))
 
   def collect(self, collect_fn):
-    """Collects one episode; writes the TF-Agents metrics and env steps/s."""
-    steps_before = self.metrics.env_steps
-    start = time.time()
-    collect_fn()
-    self.dirty = True
-    steps = self.metrics.env_steps - steps_before
-    summaries.scalars({'env_steps_per_second': steps / (time.time() - start)},
-                      self.train_step, 'speed/')
-    for metric in self.metrics.metrics:
-      metric.tf_summaries(train_step=self.train_step,
-                          step_metrics=self.metrics.step_metrics)
+    """Collects one episode; writes the TF-Agents metrics, env steps/s and,
+    with several tasks, the episode's return under its task."""
+    super().collect(collect_fn)
     if self.multitask:
       # The episode just collected was of the task before the next one.
       task = self.tasks[(self.metrics.episodes - 1) % len(self.tasks)]
@@ -496,17 +419,12 @@ class _Loop:
               self.metrics.last_return.result())},
           self.train_step, 'Metrics/')
 
-  def after_episode(self):
-    """The evaluation, video, checkpoint and export due after this episode."""
-    episode, settings = self.metrics.episodes, self.settings
-    if episode % settings.eval_interval == 0:
+  def evaluate_due(self, episode):
+    """The evaluation and open-loop video due after `episode` episodes."""
+    if episode % self.settings.eval_interval == 0:
       self.eval_returns.append((episode, self.evaluate()))
-    if episode % settings.video_interval == 0:
+    if episode % self.settings.video_interval == 0:
       self.open_loop_video()
-    if episode % settings.checkpoint_interval == 0:
-      self.save()
-    if episode % settings.export_interval == 0:
-      self.export()
 
   def evaluate(self):
     """Runs the greedy policy on every task (of every head); writes returns,
@@ -558,21 +476,13 @@ class _Loop:
     row was written; its row is rebuilt from the stored episode (its task is
     its turn, its train steps the checkpoint's).
     """
-    logged = {int(r.episodes) for r in (run_dir.read_returns(self.paths.root)
-                                        if os.path.exists(
-                                            self.paths.returns_path) else [])
-              if r.policy != 'greedy'}
-    total = self.metrics.episodes
-    if total <= counted:
+    unlogged = self.unlogged_episodes(counted)
+    if not unlogged:
       return
-    returns = self.replay.episode_returns()[counted - total:]
-    lengths = self.replay.episode_lengths()[counted - total:]
-    env_steps = self.metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
-    for episode, value, length in zip(range(counted + 1, total + 1), returns,
-                                      lengths):
-      env_steps += max(length - 1, 0)
-      if episode in logged:
-        continue
+    # Returns of the episodes after `counted`: episode e is at e - counted - 1.
+    returns = self.replay.episode_returns()[counted - self.metrics.episodes:]
+    for episode, env_steps in unlogged:
+      value = returns[episode - counted - 1]
       policy = ('random' if self.settings.reward_free or
                 episode <= self.settings.num_seed_episodes * len(self.tasks)
                 else 'collect')
@@ -630,19 +540,3 @@ class _Loop:
     summaries.write_gif(os.path.join(
         self.paths.open_loop_dir, f'episode-{self.metrics.episodes:06d}.gif'),
                         frames)
-
-  def save(self):
-    self.dirty = False
-    self.checkpoint.save(int(self.train_step.numpy()))
-    run_dir.write_operative_config(self.paths.root)
-
-  def export(self):
-    """Exports the greedy policy to `policies/<train step>/`, atomically.
-
-    With named rewards, one SavedModel per head: `policies/<train step>-<head>/`.
-    """
-    step = int(self.train_step.numpy())
-    for head, policy in self.head_policies.items():
-      final = self.paths.policy_dir(step, head)
-      if not os.path.exists(final):
-        saver.export_policy(policy, final, train_step=self.train_step)

@@ -5,69 +5,33 @@ One module fixture (two bin/train processes) shared by the slow tests: tracing
 the planner, the train step and an export costs ~30 s per process.
 """
 
-import csv
 import glob
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import tensorflow as tf
 
+import bin_commands
 from planet_tf import goal_evaluation
 from planet_tf import run_dir
 from planet_tf.run_dir import restore
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = os.path.join(ROOT, 'bin', 'train')
-ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
-           TF_CPP_MIN_LOG_LEVEL='2')
 # glamor_tiny.gin: 3-step episodes, 2 seed episodes (6 steps), batches of 8,
 # 4 examples per collected step: floor(4 * (steps - 6) / 8) updates are due.
 STEPS_PER_EPISODE = 3
 
 
-def _train(root_dir, *params, timeout=300, wait=True):
-  args = [sys.executable, TRAIN, f'--root_dir={root_dir}',
-          '--gin_file=glamor_tiny.gin'] + [f'--gin_param={p}' for p in params]
-  if not wait:
-    return subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-  return subprocess.run(args, env=ENV, capture_output=True, text=True,
-                        timeout=timeout, check=False)
-
-
-def _episodes(root):
-  return sorted(glob.glob(os.path.join(root, 'train', 'episodes', 'episode-*')))
-
-
-def _rows(root):
-  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
-    return list(csv.DictReader(f))
-
-
-def _tags(directory):
-  tags = set()
-  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      tags.update(value.tag for value in event.summary.value)
-  return tags
+def _train(root_dir, *params):
+  return bin_commands.train(root_dir, 'glamor_tiny.gin', *params)
 
 
 @pytest.fixture(scope='module')
 def run(tmp_path_factory):
   """Killed (SIGKILL) once it has stored 4 episodes, then resumed to 6."""
   root = str(tmp_path_factory.mktemp('glamor_run'))
-  process = _train(root, 'glamor_train_eval.num_env_steps = 60', wait=False)
-  deadline = time.time() + 240
-  while len(_episodes(root)) < 4 and time.time() < deadline:
-    assert process.poll() is None, 'the run ended before its 4th episode'
-    time.sleep(0.05)
-  process.send_signal(signal.SIGKILL)
-  process.wait()
-  killed = _episodes(root)
+  bin_commands.kill_at_episodes(root, 'glamor_tiny.gin', 4,
+                                'glamor_train_eval.num_env_steps = 60')
+  killed = bin_commands.episodes(root)
   resumed = _train(root, 'glamor_train_eval.num_env_steps = 18')
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   return {'root': root, 'killed': killed, 'resumed': resumed}
@@ -77,9 +41,9 @@ def run(tmp_path_factory):
 def test_a_killed_run_resumes_exactly(run):
   root = run['root']
   assert len(run['killed']) >= 4
-  episodes = _episodes(root)
+  episodes = bin_commands.episodes(root)
   assert len(episodes) == 6 and set(run['killed']) <= set(episodes)
-  rows = _rows(root)
+  rows = bin_commands.rows(root)
   collected = [r for r in rows if r['policy'] in ('random', 'collect')]
   # Every episode has one row, in order; the seed episodes were not redone.
   assert [int(r['episodes']) for r in collected] == [1, 2, 3, 4, 5, 6]
@@ -99,7 +63,7 @@ def test_a_killed_run_resumes_exactly(run):
 @pytest.mark.slow
 def test_a_run_writes_success_rates_videos_and_its_loop(run):
   root = run['root']
-  rows = _rows(root)
+  rows = bin_commands.rows(root)
   assert 'success_rate' in rows[0]
   evaluated = {r['policy'] for r in rows if r['episodes'] == '6'}
   assert {'greedy', 'greedy_no_prior', 'random_baseline'} <= evaluated
@@ -111,10 +75,10 @@ def test_a_run_writes_success_rates_videos_and_its_loop(run):
   assert glob.glob(os.path.join(root, 'eval', 'videos',
                                 'episode-000006-goal-*.gif'))
   assert {'Metrics/SuccessRate', 'Metrics/SuccessRate_NoPrior',
-          'Metrics/SuccessRate_Random', 'eval/goal_episode'} <= _tags(
-              os.path.join(root, 'eval'))
+          'Metrics/SuccessRate_Random',
+          'eval/goal_episode'} <= bin_commands.tags(os.path.join(root, 'eval'))
   assert {'losses/loss', 'losses/goal_nll', 'losses/prior_nll',
-          'Metrics/Epsilon', 'Metrics/CollectSuccess'} <= _tags(
+          'Metrics/Epsilon', 'Metrics/CollectSuccess'} <= bin_commands.tags(
               os.path.join(root, 'train'))
   assert run_dir.loop_of_run(root) == 'glamor_train_eval'
   assert os.path.isdir(os.path.join(root, 'policies', '4'))

@@ -13,6 +13,7 @@ import tensorflow_probability as tfp
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
+import bin_commands
 from planet_tf import config
 from planet_tf import evaluation
 from planet_tf import run_dir
@@ -146,11 +147,6 @@ def test_each_head_has_its_own_export_directory(tmp_path):
     run_dir.find_policy_dir(root, 'sideways')
 
 
-def _rows(root):
-  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
-    return list(csv.DictReader(f))
-
-
 @pytest.mark.slow
 def test_the_recipe_end_to_end_at_tiny_sizes(tmp_path):
   """Reward-free random episodes with reward dicts, two heads, one export each,
@@ -160,7 +156,7 @@ def test_the_recipe_end_to_end_at_tiny_sizes(tmp_path):
   summary = train_eval.train_eval(root)
   gin.clear_config()
   assert summary['episodes'] == 4 and summary['train_steps'] == 4
-  rows = _rows(root)
+  rows = bin_commands.rows(root)
   # Never a reward-seeking agent's episode; one row per head and episode.
   assert {r['policy'] for r in rows} == {'random', 'greedy'}
   assert [(r['episodes'], r['head']) for r in rows if r['policy'] == 'random'
@@ -211,7 +207,7 @@ def test_the_recipe_end_to_end_at_tiny_sizes(tmp_path):
   def random_rows(table):
     return [(r['env_steps'], r['head'], r['return']) for r in table
             if r['episodes'] == '4' and r['policy'] == 'random']
-  assert random_rows(_rows(root)) == random_rows(rows)
+  assert random_rows(bin_commands.rows(root)) == random_rows(rows)
   assert len(random_rows(rows)) == 2
 
 

@@ -3,61 +3,27 @@ swingup (1-d action, 10 agent steps) and cheetah run (6-d, 20 steps) in round
 robin; returns per task; a kill and a resume continue the turn and every count;
 one export acts on both tasks; bad input is a clear error."""
 
-import csv
-import glob
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import gin
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import bin_commands
 from planet_tf import config
 from planet_tf import evaluation
 from planet_tf import learning_curve
 from planet_tf import run_dir
 from planet_tf import train_eval
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
-           TF_CPP_MIN_LOG_LEVEL='2')
 TASKS = ['cartpole_swingup', 'cheetah_run']
 STEPS = {'cartpole_swingup': 10, 'cheetah_run': 20}  # 80 simulator steps / R.
 
 
-def _train_args(root_dir, *params):
-  return [sys.executable, os.path.join(ROOT, 'bin', 'train'),
-          f'--root_dir={root_dir}', '--gin_file=multitask_tiny.gin'] + [
-              f'--gin_param={p}' for p in params]
-
-
 def _train(root_dir, *params):
-  return subprocess.run(_train_args(root_dir, *params), env=ENV,
-                        capture_output=True, text=True, timeout=300,
-                        check=False)
-
-
-def _episodes(root):
-  return sorted(glob.glob(os.path.join(root, 'train', 'episodes', 'episode-*')))
-
-
-def _rows(root):
-  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
-    return list(csv.DictReader(f))
-
-
-def _tags(root, subdir):
-  """Every summary tag in the TensorBoard event files of `root/subdir`."""
-  tags = set()
-  for path in glob.glob(os.path.join(root, subdir, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      tags.update(value.tag for value in event.summary.value)
-  return tags
+  return bin_commands.train(root_dir, 'multitask_tiny.gin', *params)
 
 
 def _check_round_robin(rows, count):
@@ -77,15 +43,8 @@ def run(tmp_path_factory):
   assert first.returncode == 0, first.stderr[-3000:]
   first_copy = str(tmp_path_factory.mktemp('first'))
   shutil.copytree(root, first_copy, dirs_exist_ok=True)
-  process = subprocess.Popen(
-      _train_args(root, 'train_eval.num_episodes = 7'), env=ENV,
-      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-  deadline = time.time() + 240
-  while len(_episodes(root)) < 5 and time.time() < deadline:
-    assert process.poll() is None, 'the resumed run ended before episode 5'
-    time.sleep(0.05)
-  process.send_signal(signal.SIGKILL)
-  process.wait()
+  bin_commands.kill_at_episodes(root, 'multitask_tiny.gin', 5,
+                                'train_eval.num_episodes = 7')
   resumed = _train(root, 'train_eval.num_episodes = 7')
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   return {'root': root, 'first': first, 'first_copy': first_copy}
@@ -96,7 +55,7 @@ def test_tasks_take_turns_and_every_task_is_evaluated(run):
   first = run['first'].stdout
   assert 'random seed episode | cartpole_swingup' in first
   assert 'random seed episode | cheetah_run' in first
-  rows = _rows(run['root'])
+  rows = bin_commands.rows(run['root'])
   _check_round_robin(rows, 7)
   greedy = [(r['episodes'], r['task']) for r in rows if r['policy'] == 'greedy']
   assert greedy[:2] == [('4', 'cartpole_swingup'), ('4', 'cheetah_run')]
@@ -105,12 +64,14 @@ def test_tasks_take_turns_and_every_task_is_evaluated(run):
           'episode-000004-cheetah_run-0.gif'} <= set(videos)
   assert {'Metrics/AverageReturn/cartpole_swingup',
           'Metrics/AverageReturn/cheetah_run', 'Metrics/AverageReturn',
-          'eval/episode/cheetah_run'} <= _tags(run['root'], 'eval')
+          'eval/episode/cheetah_run'} <= bin_commands.tags(
+              os.path.join(run['root'], 'eval'))
   assert {'Metrics/CollectReturn/cartpole_swingup',
-          'Metrics/CollectReturn/cheetah_run'} <= _tags(run['root'], 'train')
+          'Metrics/CollectReturn/cheetah_run'} <= bin_commands.tags(
+              os.path.join(run['root'], 'train'))
   # The replay's episodes carry their task, in the same order.
   tasks = []
-  for path in _episodes(run['root']):
+  for path in bin_commands.episodes(run['root']):
     with np.load(path) as data:
       tasks.append(str(data['task']))
   assert tasks == [TASKS[i % 2] for i in range(7)]
@@ -121,22 +82,22 @@ def test_an_episode_saved_after_the_checkpoint_keeps_the_turn(run, tmp_path):
   # A kill between saving episode 5 (cartpole's turn) and its checkpoint.
   root = str(tmp_path / 'run')
   shutil.copytree(run['first_copy'], root)
-  third = _episodes(root)[2]  # A cartpole episode, labelled as such.
+  # A cartpole episode, labelled as such.
+  third = bin_commands.episodes(root)[2]
   shutil.copy(third, third.replace('episode-000003-', 'episode-000005-'))
   result = _train(root, 'train_eval.num_episodes = 6')
   assert result.returncode == 0, result.stderr[-3000:]
   assert '1 episode(s) were collected after the last checkpoint' in result.stderr
-  _check_round_robin(_rows(root), 6)
-  assert os.path.basename(_episodes(root)[-1]) == 'episode-000006-21.npz'
+  _check_round_robin(bin_commands.rows(root), 6)
+  assert os.path.basename(
+      bin_commands.episodes(root)[-1]) == 'episode-000006-21.npz'
 
 
 @pytest.mark.slow
 def test_one_export_acts_on_every_task(run, tmp_path):
   root = run['root']
-  exported = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'bin', 'export'),
-       f'--root_dir={root}', f'--output={tmp_path / "policy"}'], env=ENV,
-      capture_output=True, text=True, timeout=300, check=False)
+  exported = bin_commands.command('export', f'--root_dir={root}',
+                                  f'--output={tmp_path / "policy"}')
   assert exported.returncode == 0, exported.stderr[-3000:]
   policy = tf.saved_model.load(str(tmp_path / 'policy'))
   assert int(policy.get_train_step()) > 0
@@ -148,10 +109,8 @@ def test_one_export_acts_on_every_task(run, tmp_path):
     evaluation.evaluate(root, 1)
   with pytest.raises(ValueError, match="'walker_walk' is not one of them"):
     evaluation.evaluate(root, 1, task_name='walker_walk')
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'bin', 'evaluate'),
-       f'--policy={root}', '--num_episodes=1', '--task_name=cheetah_run'],
-      env=ENV, capture_output=True, text=True, timeout=300, check=False)
+  result = bin_commands.command('evaluate', f'--policy={root}',
+                                '--num_episodes=1', '--task_name=cheetah_run')
   assert result.returncode == 0, result.stderr[-3000:]
   assert 'mean return' in result.stdout
 
@@ -162,10 +121,8 @@ def test_plot_returns_draws_one_curve_per_task(run, tmp_path):
   assert [c.task for c in curves] == TASKS
   assert all(c.name.endswith('/' + c.task) for c in curves)
   output = str(tmp_path / 'curves.png')
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'bin', 'plot_returns'),
-       f'--root_dir={run["root"]}', f'--output={output}'], env=ENV,
-      capture_output=True, text=True, timeout=300, check=False)
+  result = bin_commands.command('plot_returns', f'--root_dir={run["root"]}',
+                                f'--output={output}')
   assert result.returncode == 0, result.stderr[-3000:]
   assert os.path.getsize(output) > 0
   name = os.path.basename(run['root'])
@@ -236,15 +193,13 @@ def test_multitask_gin_holds_the_six_paper_tasks_at_their_own_repeats():
 @pytest.mark.slow
 def test_multitask_gin_trains_at_tiny_sizes(tmp_path):
   root = str(tmp_path / 'six')
-  result = subprocess.run(
-      [sys.executable, os.path.join(ROOT, 'bin', 'train'),
-       f'--root_dir={root}', '--gin_file=multitask.gin',
-       '--gin_file=tiny_sizes.gin', '--gin_param=train_eval.num_seed_episodes = 1',
-       '--gin_param=train_eval.num_episodes = 7',
-       '--gin_param=train_eval.eval_interval = 100'],
-      env=ENV, capture_output=True, text=True, timeout=300, check=False)
+  result = bin_commands.command(
+      'train', f'--root_dir={root}', '--gin_file=multitask.gin',
+      '--gin_file=tiny_sizes.gin', '--gin_param=train_eval.num_seed_episodes = 1',
+      '--gin_param=train_eval.num_episodes = 7',
+      '--gin_param=train_eval.eval_interval = 100')
   assert result.returncode == 0, result.stderr[-3000:]
-  rows = _rows(root)
+  rows = bin_commands.rows(root)
   six = sorted(learning_curve.PAPER_SCORES)
   assert sorted(r['task'] for r in rows if r['policy'] == 'random') == six
   assert [r['task'] for r in rows if r['policy'] == 'collect'] == [

@@ -1,50 +1,19 @@
 """End to end on gin_configs/tiny.gin: train, stop, resume after a kill, export,
 evaluate; and every bad input is a clear error that leaves the run untouched."""
 
-import csv
 import glob
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import tensorflow as tf
 
+import bin_commands
 from planet_tf import run_dir
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAIN = os.path.join(ROOT, 'bin', 'train')
-EVALUATE = os.path.join(ROOT, 'bin', 'evaluate')
-ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
-           TF_CPP_MIN_LOG_LEVEL='2')
 
 
 def _train(root_dir, *params, gin_file='tiny.gin', timeout=300):
-  args = [sys.executable, TRAIN, f'--root_dir={root_dir}',
-          f'--gin_file={gin_file}'] + [f'--gin_param={p}' for p in params]
-  return subprocess.run(args, env=ENV, capture_output=True, text=True,
-                        timeout=timeout, check=False)
-
-
-def _episodes(root):
-  return sorted(glob.glob(os.path.join(root, 'train', 'episodes', 'episode-*')))
-
-
-def _returns(root):
-  with open(os.path.join(root, 'eval', 'returns.csv')) as f:
-    return list(csv.DictReader(f))
-
-
-def _tags(directory):
-  """Every summary tag in the TensorBoard event files of `directory`."""
-  tags = set()
-  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      tags.update(value.tag for value in event.summary.value)
-  return tags
+  return bin_commands.train(root_dir, gin_file, *params, timeout=timeout)
 
 
 def _snapshot(root):
@@ -62,23 +31,16 @@ def run(tmp_path_factory):
   assert first.returncode == 0, first.stderr[-3000:]
   assert '4/4 episodes' in first.stdout
   assert '1/4 episodes' in first.stdout and 'random seed episode' in first.stdout
-  after_first = {'episodes': _episodes(root), 'returns': _returns(root)}
+  after_first = {'episodes': bin_commands.episodes(root),
+                 'returns': bin_commands.rows(root)}
   first_copy = str(tmp_path_factory.mktemp('first_run'))
   shutil.copytree(root, first_copy, dirs_exist_ok=True)
 
   # Kill -9 the resumed run as soon as it has saved its fifth episode: just
   # before or just after the checkpoint that counts it.
-  args = [sys.executable, TRAIN, f'--root_dir={root}', '--gin_file=tiny.gin',
-          '--gin_param=train_eval.num_episodes = 6']
-  process = subprocess.Popen(args, env=ENV, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-  deadline = time.time() + 240
-  while len(_episodes(root)) < 5 and time.time() < deadline:
-    assert process.poll() is None, 'the resumed run ended before episode 5'
-    time.sleep(0.05)
-  process.send_signal(signal.SIGKILL)
-  process.wait()
-  killed = {'episodes': _episodes(root)}
+  bin_commands.kill_at_episodes(root, 'tiny.gin', 5,
+                                'train_eval.num_episodes = 6')
+  killed = {'episodes': bin_commands.episodes(root)}
 
   resumed = _train(root, 'train_eval.num_episodes = 6')
   assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -105,8 +67,9 @@ def test_a_run_writes_the_documented_layout(run):
   assert {'losses/loss', 'losses/image_nll', 'losses/reward_nll', 'losses/kl',
           'speed/updates_per_second', 'speed/env_steps_per_second',
           'Metrics/AverageReturn', 'Metrics/EnvironmentSteps',
-          'open_loop/prediction'} <= _tags(os.path.join(root, 'train'))
-  assert {'Metrics/AverageReturn', 'eval/episode'} <= _tags(
+          'open_loop/prediction'} <= bin_commands.tags(
+              os.path.join(root, 'train'))
+  assert {'Metrics/AverageReturn', 'eval/episode'} <= bin_commands.tags(
       os.path.join(root, 'eval'))
   policies = [r['policy'] for r in run['first']['returns']]
   assert policies[:2] == ['random', 'random']  # S = 2 seed episodes.
@@ -118,10 +81,10 @@ def test_a_killed_run_resumes_without_losing_episodes(run):
   root = run['root']
   assert len(run['first']['episodes']) == 4
   assert len(run['killed']['episodes']) == 5
-  episodes = _episodes(root)
+  episodes = bin_commands.episodes(root)
   assert len(episodes) == 6
   assert set(run['killed']['episodes']) <= set(episodes)
-  rows = _returns(root)
+  rows = bin_commands.rows(root)
   # Seed episodes were not collected again, and the counters include the
   # episode saved after the last checkpoint (10 agent steps per episode).
   assert [r['policy'] for r in rows].count('random') == 2
@@ -136,15 +99,15 @@ def test_an_episode_saved_after_the_last_checkpoint_is_kept_with_its_work(
   # it: the first run (checkpoint at 4 episodes) plus a fifth episode file.
   root = str(tmp_path / 'run')
   shutil.copytree(run['first_copy'], root)
-  fourth = _episodes(root)[-1]
+  fourth = bin_commands.episodes(root)[-1]
   assert os.path.basename(fourth).startswith('episode-000004-')
   shutil.copy(fourth, fourth.replace('episode-000004-', 'episode-000005-'))
   result = _train(root, 'train_eval.num_episodes = 6',
                   'train_eval.eval_interval = 1')
   assert result.returncode == 0, result.stderr[-3000:]
   assert '1 episode(s) were collected after the last checkpoint' in result.stderr
-  assert len(_episodes(root)) == 6
-  rows = _returns(root)
+  assert len(bin_commands.episodes(root)) == 6
+  rows = bin_commands.rows(root)
   assert rows[-1]['episodes'] == '6' and rows[-1]['env_steps'] == '60'
   # The evaluation due after episode 5 (eval_interval = 1 now) was not skipped.
   greedy = [r['episodes'] for r in rows if r['policy'] == 'greedy']
@@ -157,16 +120,14 @@ def test_resuming_a_finished_run_changes_nothing(run):
   before = _snapshot(os.path.join(root, 'policies'))
   result = _train(root, 'train_eval.num_episodes = 6')
   assert result.returncode == 0, result.stderr[-3000:]
-  assert len(_episodes(root)) == 6
+  assert len(bin_commands.episodes(root)) == 6
   assert _snapshot(os.path.join(root, 'policies')) == before
 
 
 @pytest.mark.slow
 def test_evaluate_runs_the_newest_export_with_videos(run, tmp_path):
-  result = subprocess.run(
-      [sys.executable, EVALUATE, f'--policy={run["root"]}', '--num_episodes=2',
-       f'--video_dir={tmp_path}'], env=ENV, capture_output=True, text=True,
-      timeout=300, check=False)
+  result = bin_commands.command('evaluate', f'--policy={run["root"]}',
+                                '--num_episodes=2', f'--video_dir={tmp_path}')
   assert result.returncode == 0, result.stderr[-3000:]
   newest = max(int(d) for d in os.listdir(os.path.join(run['root'], 'policies'))
                if d.isdigit())
@@ -258,13 +219,9 @@ def test_bin_train_defaults_the_root_dir_to_runs_and_the_gin_file_name(tmp_path)
   # it chose without training anything.
   (tmp_path / 'runs' / 'tiny').mkdir(parents=True)
   (tmp_path / 'runs' / 'tiny' / 'notes.txt').write_text('mine')
-  result = subprocess.run([sys.executable, TRAIN, '--gin_file=tiny.gin'],
-                          env=ENV, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False)
+  result = bin_commands.command('train', '--gin_file=tiny.gin', cwd=tmp_path)
   assert result.returncode != 0
   assert os.path.join('runs', 'tiny') in result.stderr
   assert 'holds no planet_tf run' in result.stderr
-  no_gin = subprocess.run([sys.executable, TRAIN], env=ENV, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300,
-                          check=False)
+  no_gin = bin_commands.command('train', cwd=tmp_path)
   assert no_gin.returncode != 0 and '--gin_file' in no_gin.stderr

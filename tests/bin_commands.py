@@ -1,0 +1,79 @@
+"""The bin/ commands in a subprocess, and the files a run directory holds:
+helpers of the end-to-end tests (PlaNet, several tasks, GLAMOR)."""
+
+import csv
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import tensorflow as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, 'bin')
+TRAIN = os.path.join(BIN, 'train')
+ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
+           TF_CPP_MIN_LOG_LEVEL='2')
+
+
+def command(name, *args, timeout=300, cwd=None):
+  """Runs `bin/<name> args` to its end.
+
+  Returns:
+    its `subprocess.CompletedProcess`, output captured as text.
+  """
+  return subprocess.run([sys.executable, os.path.join(BIN, name), *args],
+                        env=ENV, cwd=cwd, capture_output=True, text=True,
+                        timeout=timeout, check=False)
+
+
+def train_args(root_dir, gin_file, *params):
+  """The arguments of `bin/train` on `gin_file` with `--gin_param`s."""
+  return [f'--root_dir={root_dir}', f'--gin_file={gin_file}'] + [
+      f'--gin_param={p}' for p in params]
+
+
+def train(root_dir, gin_file, *params, timeout=300):
+  """Runs `bin/train` to its end; see `command`."""
+  return command('train', *train_args(root_dir, gin_file, *params),
+                 timeout=timeout)
+
+
+def kill_at_episodes(root_dir, gin_file, count, *params, timeout=240):
+  """Starts `bin/train` and kills it (-9) once `count` episodes are stored.
+
+  The kill lands just before or just after the checkpoint that counts the
+  `count`-th episode: the resume must cope with either.
+  """
+  process = subprocess.Popen(
+      [sys.executable, TRAIN, *train_args(root_dir, gin_file, *params)],
+      env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + timeout
+  while len(episodes(root_dir)) < count and time.time() < deadline:
+    assert process.poll() is None, f'the run ended before episode {count}'
+    time.sleep(0.05)
+  process.send_signal(signal.SIGKILL)
+  process.wait()
+
+
+def episodes(root_dir):
+  """The stored episode files of a run, oldest first."""
+  return sorted(glob.glob(os.path.join(root_dir, 'train', 'episodes',
+                                       'episode-*')))
+
+
+def rows(root_dir):
+  """The rows of a run's `eval/returns.csv`: dicts of strings, in file order."""
+  with open(os.path.join(root_dir, 'eval', 'returns.csv')) as f:
+    return list(csv.DictReader(f))
+
+
+def tags(directory):
+  """Every summary tag in the TensorBoard event files of `directory`."""
+  found = set()
+  for path in glob.glob(os.path.join(directory, 'events.out.tfevents.*')):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      found.update(value.tag for value in event.summary.value)
+  return found
