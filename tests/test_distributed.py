@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tf_agents.replay_buffers import reverb_replay_buffer
-from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
 from planet_tf import config
 from planet_tf.distributed import actor
@@ -21,42 +19,18 @@ from planet_tf.distributed import replay_server
 from planet_tf.distributed import settings
 from planet_tf.distributed import tables
 
+import fake_episodes
+
 reverb = pytest.importorskip('reverb', reason='the reverb extra (dm-reverb)')
 
-F, M, LAST = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
-
-
-def _spec():
-  # The observation records (episode, step) so every window can be checked;
-  # policy_info is dropped by the writer (one signature for every policy).
-  return trajectory.Trajectory(
-      step_type=tf.TensorSpec([], tf.int32),
-      observation=tf.TensorSpec([2], tf.int32),
-      action=tensor_spec.BoundedTensorSpec([1], tf.float32, -1, 1),
-      policy_info={'predicted_return': tf.TensorSpec([], tf.float32)},
-      next_step_type=tf.TensorSpec([], tf.int32),
-      reward=tf.TensorSpec([], tf.float32),
-      discount=tf.TensorSpec([], tf.float32))
-
-
-def _steps(episode, length):
-  """The `length + 1` steps of one episode, its boundary step last."""
-  for t in range(length + 1):
-    step_type = F if t == 0 else (LAST if t == length else M)
-    next_type = F if t == length else (LAST if t == length - 1 else M)
-    yield trajectory.Trajectory(
-        step_type=np.int32(step_type),
-        observation=np.array([episode, t], np.int32),
-        action=np.array([0.5], np.float32),
-        policy_info={'predicted_return': np.float32(1)},
-        next_step_type=np.int32(next_type), reward=np.float32(t),
-        discount=np.float32(1))
+F, LAST = ts.StepType.FIRST, ts.StepType.LAST
 
 
 def _server(table, min_size, windows_per_episode):
   variables = {'w': tf.Variable(tf.zeros([2]))}
-  return reverb.Server(tables.make_tables(_spec(), variables, table, min_size,
-                                          windows_per_episode))
+  # The writer drops policy_info (one signature for every policy).
+  return reverb.Server(tables.make_tables(fake_episodes.spec(), variables,
+                                          table, min_size, windows_per_episode))
 
 
 def test_rate_limiter_setting_is_validated():
@@ -74,14 +48,14 @@ def test_windows_are_every_l_step_window_inside_one_episode():
     client = reverb.Client(f'localhost:{server.port}')
     writer = tables.WindowWriter(client, length)
     for episode, n in enumerate(lengths):
-      for step in _steps(episode, n):
+      for step in fake_episodes.steps(episode, n):
         writer(step)
     writer.flush()
     info = client.server_info()[tables.WINDOWS_TABLE]
     assert info.current_size == sum(windows) == 4 + 8 + 2 + 0
 
     buffer = reverb_replay_buffer.ReverbReplayBuffer(
-        tables.window_spec(_spec()), tables.WINDOWS_TABLE,
+        tables.window_spec(fake_episodes.spec()), tables.WINDOWS_TABLE,
         sequence_length=length, local_server=server)
     seen = set()
     iterator = iter(buffer.as_dataset(sample_batch_size=8, num_steps=length))
@@ -116,7 +90,7 @@ def test_measured_samples_per_insert_is_the_setting_within_ten_percent():
     def insert():
       writer = tables.WindowWriter(reverb.Client(address), length)
       for episode in range(num_episodes):
-        for step in _steps(episode, episode_steps):
+        for step in fake_episodes.steps(episode, episode_steps):
           writer(step)
         writer.flush()  # Blocks while the learner is behind the ratio.
       writer.close()
@@ -124,7 +98,7 @@ def test_measured_samples_per_insert_is_the_setting_within_ten_percent():
     inserter = threading.Thread(target=insert)
     inserter.start()
     buffer = reverb_replay_buffer.ReverbReplayBuffer(
-        tables.window_spec(_spec()), tables.WINDOWS_TABLE,
+        tables.window_spec(fake_episodes.spec()), tables.WINDOWS_TABLE,
         sequence_length=length, server_address=address,
         rate_limiter_timeout_ms=1000)
     # A learner that samples as fast as the limiter lets it; the dataset ends

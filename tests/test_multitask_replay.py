@@ -5,49 +5,25 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
-from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
 from planet_tf import replay as replay_lib
 
-F, M, L = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
+import fake_episodes
 
-
-def _spec():
-  # The observation records (episode id, step index) so chunks can be checked.
-  return trajectory.Trajectory(
-      step_type=tf.TensorSpec([], tf.int32),
-      observation=tf.TensorSpec([2], tf.int32),
-      action=tensor_spec.BoundedTensorSpec([1], tf.float32, -1, 1),
-      policy_info=(), next_step_type=tf.TensorSpec([], tf.int32),
-      reward=tf.TensorSpec([], tf.float32),
-      discount=tf.TensorSpec([], tf.float32))
-
-
-def _steps(episode, length):
-  """Yields the `length + 1` steps of one episode, the boundary step last."""
-  for t in range(length + 1):
-    step_type = F if t == 0 else (L if t == length else M)
-    next_type = F if t == length else (L if t == length - 1 else M)
-    yield trajectory.Trajectory(
-        step_type=np.int32(step_type),
-        observation=np.array([episode, t], np.int32),
-        action=np.array([0.5], np.float32), policy_info=(),
-        next_step_type=np.int32(next_type), reward=np.float32(t),
-        discount=np.float32(1))
+F = ts.StepType.FIRST
+_SPEC = fake_episodes.spec(policy_info=False)
 
 
 def _fill(replay, lengths_and_tasks, first_id=0):
   for i, (length, task) in enumerate(lengths_and_tasks):
     observer = replay.observer(task)
-    for step in _steps(first_id + i, length):
+    for step in fake_episodes.steps(first_id + i, length, policy_info=False):
       observer(step)
 
 
 def test_tasks_of_different_lengths_get_equal_shares_and_chunks_stay_inside():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
   # A 125-step task beside a 500-step one, in round-robin order.
   _fill(replay, [(125, 'short'), (500, 'long')] * 3)
   assert replay.episode_tasks() == ['short', 'long'] * 3
@@ -68,20 +44,20 @@ def test_tasks_of_different_lengths_get_equal_shares_and_chunks_stay_inside():
 
 def test_task_labels_are_stored_with_the_episodes_and_read_back(tmp_path):
   directory = str(tmp_path / 'episodes')
-  replay = replay_lib.EpisodeReplay(_spec(), directory=directory, seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, directory=directory, seed=0)
   _fill(replay, [(10, 'cartpole_swingup'), (20, 'cheetah_run'),
                  (10, 'cartpole_swingup')])
   assert len(os.listdir(directory)) == 3
-  loaded = replay_lib.EpisodeReplay(_spec(), directory=directory, seed=0)
+  loaded = replay_lib.EpisodeReplay(_SPEC, directory=directory, seed=0)
   assert loaded.episode_tasks() == ['cartpole_swingup', 'cheetah_run',
                                     'cartpole_swingup']
   assert loaded.episode_lengths() == [11, 21, 11]
 
 
 def test_unlabelled_episodes_are_sampled_over_windows_as_before():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
   for i, length in enumerate([125, 500]):
-    for step in _steps(i, length):
+    for step in fake_episodes.steps(i, length, policy_info=False):
       replay(step)
   assert replay.episode_tasks() == [None, None]
   ids = replay.sample(4000, 50).observation[:, 0, 0]
@@ -89,13 +65,13 @@ def test_unlabelled_episodes_are_sampled_over_windows_as_before():
 
 
 def test_a_task_label_must_be_a_name():
-  replay = replay_lib.EpisodeReplay(_spec())
+  replay = replay_lib.EpisodeReplay(_SPEC)
   with pytest.raises(ValueError, match='non-empty string'):
     replay.observer(3)
 
 
 def test_recent_share_draws_recent_episodes_of_any_task():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0, recent_fraction=0.5)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0, recent_fraction=0.5)
   _fill(replay, [(30, 'a'), (30, 'b')])
   replay.mark_recent()
   _fill(replay, [(30, 'a')], first_id=2)

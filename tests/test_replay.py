@@ -5,50 +5,25 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
-from tf_agents.trajectories import trajectory
 
 from planet_tf import envs
 from planet_tf import replay as replay_lib
 
-F, M, L = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
+import fake_episodes
 
-
-def _spec():
-  # The observation records (episode id, step index) so chunks can be checked.
-  return trajectory.Trajectory(
-      step_type=tf.TensorSpec([], tf.int32),
-      observation=tf.TensorSpec([2], tf.int32),
-      action=tensor_spec.BoundedTensorSpec([1], tf.float32, -1, 1),
-      policy_info={'predicted_return': tf.TensorSpec([], tf.float32)},
-      next_step_type=tf.TensorSpec([], tf.int32),
-      reward=tf.TensorSpec([], tf.float32),
-      discount=tf.TensorSpec([], tf.float32))
-
-
-def _steps(episode, length):
-  """Yields the `length + 1` trajectory steps of one episode, boundary last."""
-  for t in range(length + 1):
-    step_type = F if t == 0 else (L if t == length else M)
-    next_type = F if t == length else (L if t == length - 1 else M)
-    yield trajectory.Trajectory(
-        step_type=np.int32(step_type),
-        observation=np.array([episode, t], np.int32),
-        action=np.array([0.5], np.float32),
-        policy_info={'predicted_return': np.float32(1)},
-        next_step_type=np.int32(next_type),
-        reward=np.float32(t), discount=np.float32(1))
+F, L = ts.StepType.FIRST, ts.StepType.LAST
+_SPEC = fake_episodes.spec()
 
 
 def _fill(replay, lengths):
   for episode, length in enumerate(lengths):
-    for step in _steps(episode, length):
+    for step in fake_episodes.steps(episode, length):
       replay(step)
 
 
 def test_chunks_never_span_two_episodes():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
   _fill(replay, [5, 30, 12, 9, 40])
   assert replay.num_episodes == 5
   chunks = replay.sample(500, 10)
@@ -65,7 +40,7 @@ def test_chunks_never_span_two_episodes():
 
 
 def test_sampling_is_uniform_over_windows():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=1)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=1)
   _fill(replay, [19, 109])  # 20 and 110 steps: 11 and 101 windows of 10.
   chunks = replay.sample(4000, 10)
   share = np.mean(chunks.observation[:, 0, 0] == 0)
@@ -73,15 +48,15 @@ def test_sampling_is_uniform_over_windows():
 
 
 def test_capacity_evicts_the_oldest_episodes():
-  replay = replay_lib.EpisodeReplay(_spec(), capacity_steps=25)
+  replay = replay_lib.EpisodeReplay(_SPEC, capacity_steps=25)
   _fill(replay, [9, 9, 9])  # 10 steps each.
   assert replay.num_episodes == 2 and replay.num_steps == 20
   assert set(replay.sample(50, 5).observation[:, 0, 0]) == {1, 2}
 
 
 def test_batched_steps_from_two_environments_stay_apart():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
-  a, b = list(_steps(0, 6)), list(_steps(1, 6))
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
+  a, b = list(fake_episodes.steps(0, 6)), list(fake_episodes.steps(1, 6))
   for x, y in zip(a, b):
     replay(tf.nest.map_structure(lambda *v: np.stack(v), x, y))
   assert replay.episode_lengths() == [7, 7]
@@ -91,12 +66,13 @@ def test_batched_steps_from_two_environments_stay_apart():
 
 def test_episodes_persist_and_reload(tmp_path):
   directory = str(tmp_path / 'episodes')
-  replay = replay_lib.EpisodeReplay(_spec(), directory=directory)
+  replay = replay_lib.EpisodeReplay(_SPEC, directory=directory)
   _fill(replay, [11, 14])
-  for step in list(_steps(2, 5))[:-1]:  # An unfinished episode is not written.
+  # An unfinished episode is not written.
+  for step in list(fake_episodes.steps(2, 5))[:-1]:
     replay(step)
   assert len(os.listdir(directory)) == 2
-  reloaded = replay_lib.EpisodeReplay(_spec(), directory=directory, seed=0)
+  reloaded = replay_lib.EpisodeReplay(_SPEC, directory=directory, seed=0)
   assert reloaded.episode_lengths() == [12, 15]
   assert reloaded.total_episodes == 2
   _fill(reloaded, [3])  # New episodes never overwrite the old files.
@@ -109,7 +85,7 @@ def test_episodes_persist_and_reload(tmp_path):
 
 def test_new_episodes_never_overwrite_a_file_on_disk(tmp_path):
   directory = tmp_path / 'episodes'
-  replay = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  replay = replay_lib.EpisodeReplay(_SPEC, directory=str(directory))
   _fill(replay, [4, 4, 4])
   files = sorted(os.listdir(directory))
   assert files == [f'episode-00000{i}-5.npz' for i in (1, 2, 3)]
@@ -117,7 +93,7 @@ def test_new_episodes_never_overwrite_a_file_on_disk(tmp_path):
   # newest file's number (same length, same name) and overwrite it.
   os.remove(directory / files[0])
   newest = (directory / files[-1]).read_bytes()
-  reloaded = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  reloaded = replay_lib.EpisodeReplay(_SPEC, directory=str(directory))
   _fill(reloaded, [4])
   assert sorted(os.listdir(directory)) == files[1:] + ['episode-000004-5.npz']
   assert (directory / files[-1]).read_bytes() == newest
@@ -130,11 +106,11 @@ def test_new_episodes_never_overwrite_a_file_on_disk(tmp_path):
 
 def test_a_half_written_episode_file_is_dropped_on_load(tmp_path):
   directory = tmp_path / 'episodes'
-  replay = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  replay = replay_lib.EpisodeReplay(_SPEC, directory=str(directory))
   _fill(replay, [4])
   # What a run killed inside np.savez leaves: a hidden, truncated file.
   (directory / '.tmp-episode-000002-5.npz').write_bytes(b'PK\x03\x04trunc')
-  reloaded = replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+  reloaded = replay_lib.EpisodeReplay(_SPEC, directory=str(directory))
   assert reloaded.episode_lengths() == [5]
   assert sorted(os.listdir(directory)) == ['episode-000001-5.npz']
 
@@ -144,25 +120,26 @@ def test_a_corrupt_episode_file_is_named(tmp_path):
   directory.mkdir()
   (directory / 'episode-000001-10.npz').write_bytes(b'not a zip file')
   with pytest.raises(ValueError, match='episode-000001-10.npz'):
-    replay_lib.EpisodeReplay(_spec(), directory=str(directory))
+    replay_lib.EpisodeReplay(_SPEC, directory=str(directory))
 
 
 def test_sampling_without_long_enough_episodes_fails_clearly():
-  replay = replay_lib.EpisodeReplay(_spec())
+  replay = replay_lib.EpisodeReplay(_SPEC)
   _fill(replay, [3])
   with pytest.raises(ValueError, match='No finished episode has 10 steps'):
     replay.sample(2, 10)
 
 
 def test_wrong_shapes_are_rejected():
-  replay = replay_lib.EpisodeReplay(_spec())
-  step = next(_steps(0, 3))._replace(observation=np.zeros([3], np.int32))
+  replay = replay_lib.EpisodeReplay(_SPEC)
+  step = next(fake_episodes.steps(0, 3))._replace(
+      observation=np.zeros([3], np.int32))
   with pytest.raises(ValueError, match='does not match spec'):
     replay(step)
 
 
 def test_as_dataset_yields_batched_chunks_like_tf_agents():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
   _fill(replay, [20, 20])
   experience, info = next(iter(replay.as_dataset(batch_size=3, length=8)))
   assert info == ()
@@ -173,12 +150,12 @@ def test_as_dataset_yields_batched_chunks_like_tf_agents():
 
 
 def _add_episode(replay, episode, length):
-  for step in _steps(episode, length):
+  for step in fake_episodes.steps(episode, length):
     replay(step)
 
 
 def test_recent_fraction_draws_that_share_from_the_newest_episodes(tmp_path):
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0, recent_fraction=0.5,
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0, recent_fraction=0.5,
                                     directory=str(tmp_path))
   for episode in range(20):
     _add_episode(replay, episode, 20)
@@ -190,14 +167,14 @@ def test_recent_fraction_draws_that_share_from_the_newest_episodes(tmp_path):
   assert np.all(ids[:20] == 20)
   assert np.sum(ids[20:] == 20) < 10 and len(set(ids[20:])) > 5
   # A resumed replay counts its newest stored episode as the recent one.
-  resumed = replay_lib.EpisodeReplay(_spec(), seed=0, recent_fraction=0.5,
+  resumed = replay_lib.EpisodeReplay(_SPEC, seed=0, recent_fraction=0.5,
                                      directory=str(tmp_path))
   assert resumed.num_recent_episodes == 1
   assert np.all(resumed.sample(40, 10).observation[:20, 0, 0] == 20)
 
 
 def test_uniform_sampling_ignores_the_newest_episode():
-  replay = replay_lib.EpisodeReplay(_spec(), seed=0)
+  replay = replay_lib.EpisodeReplay(_SPEC, seed=0)
   for episode in range(20):
     _add_episode(replay, episode, 20)
   replay.mark_recent()
@@ -208,4 +185,4 @@ def test_uniform_sampling_ignores_the_newest_episode():
 
 def test_recent_fraction_out_of_range_is_refused():
   with pytest.raises(ValueError, match='recent_fraction must be in'):
-    replay_lib.EpisodeReplay(_spec(), recent_fraction=1.5)
+    replay_lib.EpisodeReplay(_SPEC, recent_fraction=1.5)

@@ -11,8 +11,6 @@ holds `train_eval.num_episodes` episodes. Run it inside a private network only
 (Reverb has no authentication).
 """
 
-import sys
-
 from absl import flags
 
 from planet_tf import cli
@@ -24,11 +22,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-  flags.DEFINE_string('root_dir', None, 'Directory of the run.', required=True)
-  flags.DEFINE_multi_string('gin_file', [], 'Gin files, e.g. cheetah.gin.')
-  flags.DEFINE_multi_string('gin_param', [], 'Gin bindings.')
-  flags.DEFINE_string('replay_address', None, 'host:port of bin/replay_server.',
-                      required=True)
+  cli.define_process_flags()
   flags.DEFINE_integer('actor_id', 0, 'This actor, 0 .. num_actors - 1.')
   flags.DEFINE_integer('num_actors', 1, 'Actors of the run.')
 
@@ -37,14 +31,12 @@ def main(argv):
   console.quiet_logging()
   del argv
   if not 0 <= FLAGS.actor_id < FLAGS.num_actors:
-    sys.exit(f'{cli.program_name()}: error: --actor_id must be in '
-             f'[0, {FLAGS.num_actors}), got {FLAGS.actor_id}.')
-  try:
+    cli.fail(f'--actor_id must be in [0, {FLAGS.num_actors}), got '
+             f'{FLAGS.actor_id}.')
+  with cli.exit_on(FileNotFoundError, FileExistsError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     actor.run_actor(FLAGS.root_dir, FLAGS.replay_address, FLAGS.actor_id,
                     FLAGS.num_actors)
-  except (FileNotFoundError, FileExistsError, ValueError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
 
 
 def run():

@@ -19,13 +19,9 @@ same goals) and writes videos of the newest frame beside the goal
 (`planet_tf.goal_evaluation.evaluate`); --num_episodes defaults to every goal.
 """
 
-import sys
-
-from absl import app
 from absl import flags
 
 from planet_tf import cli
-from planet_tf import console
 from planet_tf import evaluation
 from planet_tf import goal_evaluation
 
@@ -49,18 +45,14 @@ def define_flags():
 
 
 def main(argv):
-  console.quiet_logging()
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  try:
+  cli.begin(argv)
+  with cli.exit_on(FileNotFoundError, ValueError):
     if goal_evaluation.is_goal_policy(FLAGS.policy):
       _evaluate_goal_policy()
       return
     policy_dir, returns = evaluation.evaluate(
         FLAGS.policy, FLAGS.num_episodes or 10, FLAGS.video_dir,
         FLAGS.task_name, FLAGS.seed, FLAGS.reward_head)
-  except (FileNotFoundError, ValueError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
   for i, value in enumerate(returns):
     print(f'episode {i}: return {value:.1f}')
   print(f'{policy_dir}: mean return {sum(returns) / len(returns):.1f} over '

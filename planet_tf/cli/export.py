@@ -13,13 +13,9 @@ with named rewards, --reward_head chooses it (default output
 `planet_tf.run_dir.restore.export_from_run`.
 """
 
-import sys
-
-from absl import app
 from absl import flags
 
 from planet_tf import cli
-from planet_tf import console
 from planet_tf.run_dir import restore
 
 FLAGS = flags.FLAGS
@@ -42,15 +38,11 @@ def define_flags():
 
 
 def main(argv):
-  console.quiet_logging()
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  try:
+  cli.begin(argv)
+  with cli.exit_on(FileNotFoundError, ValueError):
     path = restore.export_from_run(FLAGS.root_dir, FLAGS.output,
-                                  FLAGS.checkpoint, FLAGS.collect,
-                                  FLAGS.gin_param, FLAGS.reward_head)
-  except (FileNotFoundError, ValueError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
+                                   FLAGS.checkpoint, FLAGS.collect,
+                                   FLAGS.gin_param, FLAGS.reward_head)
   print(path)
 
 

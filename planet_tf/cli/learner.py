@@ -26,11 +26,7 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-  flags.DEFINE_string('root_dir', None, 'Directory of the run.', required=True)
-  flags.DEFINE_multi_string('gin_file', [], 'Gin files, e.g. cheetah.gin.')
-  flags.DEFINE_multi_string('gin_param', [], 'Gin bindings.')
-  flags.DEFINE_string('replay_address', None, 'host:port of bin/replay_server.',
-                      required=True)
+  cli.define_process_flags()
   # --use_gpu (and --tpu) are strategy_utils' own flags, defined at its import.
   flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS['use_gpu'])
 
@@ -38,14 +34,12 @@ def define_flags():
 def main(argv):
   console.quiet_logging()
   del argv
-  try:
+  with cli.exit_on(FileNotFoundError, FileExistsError, ValueError,
+                   run_dir.CheckpointError, run_dir.RunLockedError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     strategy = strategy_utils.get_strategy(tpu=None, use_gpu=FLAGS.use_gpu)
     summary = learner.run_learner(FLAGS.root_dir, FLAGS.replay_address,
                                   strategy)
-  except (FileNotFoundError, FileExistsError, ValueError,
-          run_dir.CheckpointError, run_dir.RunLockedError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
   print(f'{summary["episodes"]} episodes, {summary["env_steps"]} env steps, '
         f'{summary["train_steps"]} updates', flush=True)
 

@@ -15,7 +15,6 @@ greedy returns against the paper's. Needs matplotlib (`pip install
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
@@ -37,7 +36,7 @@ def main(argv):
   run_dirs = ([FLAGS.root_dir] if FLAGS.root_dir else []) + list(argv[1:])
   if not run_dirs:
     raise app.UsageError('Pass --root_dir=RUN or one or more run directories.')
-  try:
+  with cli.exit_on(FileNotFoundError, ValueError, ImportError):
     runs = [curve for d in run_dirs
             for curve in learning_curve.split_by_task(learning_curve.load_run(d))]
     if len(runs) == 1:
@@ -47,8 +46,6 @@ def main(argv):
       output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
                                 if len(run_dirs) == 1 else 'returns.png')
       learning_curve.plot_runs(runs, output, FLAGS.title or '')
-  except (FileNotFoundError, ValueError, ImportError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
   if len(runs) == 1:
     for policy, stats in learning_curve.summarize(runs[0].rows).items():
       print(f'{policy:8s} {stats["count"]:4d} episodes  mean '

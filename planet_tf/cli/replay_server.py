@@ -9,8 +9,6 @@ start the table is refilled from the run directory's stored episodes.
 `bin/train_distributed` starts it for you on one machine.
 """
 
-import sys
-
 from absl import flags
 
 from planet_tf import cli
@@ -22,20 +20,16 @@ FLAGS = flags.FLAGS
 
 
 def define_flags():
-  flags.DEFINE_string('root_dir', None, 'Directory of the run.', required=True)
-  flags.DEFINE_multi_string('gin_file', [], 'Gin files, e.g. cheetah.gin.')
-  flags.DEFINE_multi_string('gin_param', [], 'Gin bindings.')
+  cli.define_process_flags(replay_client=False)
   flags.DEFINE_integer('port', None, 'Port to serve on.', required=True)
 
 
 def main(argv):
   console.quiet_logging()
   del argv
-  try:
+  with cli.exit_on(FileNotFoundError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     replay_server.serve(FLAGS.root_dir, FLAGS.port)
-  except (FileNotFoundError, ValueError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
 
 
 def run():

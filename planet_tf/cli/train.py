@@ -16,7 +16,6 @@ every Python-side log, `TF_CPP_MIN_LOG_LEVEL=0` TensorFlow's C++ logs.
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
@@ -25,7 +24,6 @@ import gin
 
 from planet_tf import cli
 from planet_tf import config
-from planet_tf import console
 from planet_tf import glamor_train_eval  # pylint: disable=unused-import  (gin: @glamor_train_eval)
 from planet_tf import run_dir
 from planet_tf import train_eval
@@ -36,10 +34,10 @@ FLAGS = flags.FLAGS
 def define_flags():
   flags.DEFINE_string('root_dir', None, 'Directory of the run (resumed if '
                       'present); runs/<name of the last --gin_file> if unset.')
-  flags.DEFINE_multi_string('gin_file', [], 'Gin files: paths or names under '
-                            'gin_configs/, e.g. cheetah.gin.')
-  flags.DEFINE_multi_string('gin_param', [], "Gin bindings, e.g. "
-                            "'train_eval.num_episodes = 100'.")
+  cli.define_gin_flags(
+      file_help='Gin files: paths or names under gin_configs/, e.g. '
+      'cheetah.gin.',
+      param_help="Gin bindings, e.g. 'train_eval.num_episodes = 100'.")
   flags.DEFINE_float('max_minutes', None, 'Stop cleanly (checkpoint, export) '
                      'after this many minutes of wall-clock; the same command '
                      'resumes. Same as the loop\'s max_minutes, e.g. '
@@ -94,22 +92,14 @@ def summary_line(root_dir, summary):
 
 
 def main(argv):
-  console.quiet_logging()
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+  cli.begin(argv)
   root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
-  try:
+  with cli.exit_on(FileNotFoundError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
-  except (FileNotFoundError, ValueError) as e:
-    sys.exit(f'{cli.program_name()}: error: {e}')
-  try:
+  with cli.exit_on(FileExistsError, ValueError, run_dir.CheckpointError,
+                   run_dir.RunLockedError):
     logging.info('Run directory: %s', os.path.abspath(root_dir))
     summary = train(root_dir, max_minutes=FLAGS.max_minutes)
-  except (FileExistsError, ValueError, run_dir.CheckpointError,
-          run_dir.RunLockedError) as e:
-    # Bad input (a task, a size, a stored run that differs, a corrupt file):
-    # the message names the problem; a traceback would only hide it.
-    sys.exit(f'{cli.program_name()}: error: {e}')
   print(summary_line(root_dir, summary), flush=True)
 
 

@@ -33,8 +33,7 @@ _POLL_SECONDS = 1.0
 def define_flags():
   flags.DEFINE_string('root_dir', None, 'Directory of the run (resumed if '
                       'present); runs/<name of the last --gin_file> if unset.')
-  flags.DEFINE_multi_string('gin_file', [], 'Gin files, e.g. cheetah.gin.')
-  flags.DEFINE_multi_string('gin_param', [], 'Gin bindings.')
+  cli.define_gin_flags()
   flags.DEFINE_integer('num_actors', 1, 'Actor processes.', lower_bound=1)
 
 
@@ -44,8 +43,8 @@ def default_root_dir(gin_files):
   Not imported from `planet_tf.cli.train`: the launcher loads no TensorFlow.
   """
   if not gin_files:
-    sys.exit(f'{cli.program_name()}: error: pass --gin_file (e.g. '
-             '--gin_file=cheetah.gin) and, optionally, --root_dir.')
+    cli.fail('pass --gin_file (e.g. --gin_file=cheetah.gin) and, optionally, '
+             '--root_dir.')
   name = os.path.basename(gin_files[-1])
   return os.path.join('runs', name[:-4] if name.endswith('.gin') else name)
 
@@ -204,7 +203,7 @@ def launch(root_dir, gin_files, gin_params, num_actors, out=sys.stdout):
 def main(argv):
   console.quiet_logging()
   if len(argv) > 1:
-    sys.exit(f'{cli.program_name()}: error: unexpected arguments {argv[1:]}')
+    cli.fail(f'unexpected arguments {argv[1:]}')
   root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
   sys.exit(launch(root_dir, FLAGS.gin_file, FLAGS.gin_param, FLAGS.num_actors))
 

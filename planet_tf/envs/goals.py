@@ -9,6 +9,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
+from planet_tf.envs import tasks
 from planet_tf.envs.wrappers import discrete_actions
 
 # A state is within reach of the goal when every label is within this fraction
@@ -47,12 +48,7 @@ def get_goal_task(task_name: str) -> GoalTask:
   Raises:
     ValueError: naming the unknown task and listing the valid names.
   """
-  try:
-    return GOAL_TASKS[task_name]
-  except (KeyError, TypeError):
-    raise ValueError(
-        f'Unknown goal task {task_name!r}; valid goal tasks are: '
-        f'{", ".join(sorted(GOAL_TASKS))}.') from None
+  return tasks.lookup(GOAL_TASKS, task_name, 'goal task')
 
 
 def state_labels(task_name, dm_env):

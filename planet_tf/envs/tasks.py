@@ -28,9 +28,19 @@ def get_task(task_name: str) -> Task:
   Raises:
     ValueError: naming the unknown task and listing the valid names.
   """
+  return lookup(TASKS, task_name, 'task')
+
+
+def lookup(table, name, kind):
+  """Returns `table[name]`, a task of a table of tasks by name.
+
+  Raises:
+    ValueError: `Unknown <kind> <name>; valid <kind>s are: <every name>.`,
+      for a name (or a non-string) that is not in `table`.
+  """
   try:
-    return TASKS[task_name]
+    return table[name]
   except (KeyError, TypeError):
     raise ValueError(
-        f'Unknown task {task_name!r}; valid tasks are: '
-        f'{", ".join(sorted(TASKS))}.') from None
+        f'Unknown {kind} {name!r}; valid {kind}s are: '
+        f'{", ".join(sorted(table))}.') from None

@@ -56,6 +56,25 @@ def gaussian_state(mean, raw_stddev, min_stddev, deter, sample=None):
   return LatentState(mean=mean, stddev=stddev, stoch=stoch, deter=deter)
 
 
+def gaussian_layers(prefix, stoch_size, hidden_size, activation):
+  """The two layers from an input to a Gaussian state's parameters.
+
+  Args:
+    prefix: the layers' name prefix: `img` (the prior's) or `obs` (the
+      posterior's), the original code's names.
+    stoch_size: S.
+    hidden_size: units of the hidden layer.
+    activation: its Keras activation.
+
+  Returns:
+    `(hidden, out)` Dense layers named `<prefix>_hidden` and `<prefix>_out`;
+    `out` gives `[B, 2S]`, the mean and the raw stddev of `gaussian_state`.
+  """
+  hidden = tf.keras.layers.Dense(hidden_size, activation,
+                                 name=f'{prefix}_hidden')
+  return hidden, tf.keras.layers.Dense(2 * stoch_size, name=f'{prefix}_out')
+
+
 class Dynamics(tf.keras.layers.Layer):
   """Base class of `RSSM`, `DeterministicRNN` and `StochasticSSM`."""
 

@@ -49,12 +49,10 @@ class RSSM(dynamics.Dynamics):
     self._cell = tf.keras.layers.GRUCell(
         deter_size, reset_after=reset_after,
         bias_initializer=_GateBias(float(gate_bias)), name='gru')
-    self._prior_hidden = tf.keras.layers.Dense(hidden_size, activation,
-                                               name='img_hidden')
-    self._prior_out = tf.keras.layers.Dense(2 * stoch_size, name='img_out')
-    self._post_hidden = tf.keras.layers.Dense(hidden_size, activation,
-                                              name='obs_hidden')
-    self._post_out = tf.keras.layers.Dense(2 * stoch_size, name='obs_out')
+    self._prior_hidden, self._prior_out = dynamics.gaussian_layers(
+        'img', stoch_size, hidden_size, activation)
+    self._post_hidden, self._post_out = dynamics.gaussian_layers(
+        'obs', stoch_size, hidden_size, activation)
 
   def imagine_step(self, prev_state: LatentState, prev_action, sample=None):
     """Args:

@@ -32,12 +32,10 @@ class StochasticSSM(dynamics.Dynamics):
     """
     super().__init__(stoch_size, 0, **kwargs)
     self._min_stddev = float(min_stddev)
-    self._prior_hidden = tf.keras.layers.Dense(hidden_size, activation,
-                                               name='img_hidden')
-    self._prior_out = tf.keras.layers.Dense(2 * stoch_size, name='img_out')
-    self._post_hidden = tf.keras.layers.Dense(hidden_size, activation,
-                                              name='obs_hidden')
-    self._post_out = tf.keras.layers.Dense(2 * stoch_size, name='obs_out')
+    self._prior_hidden, self._prior_out = dynamics.gaussian_layers(
+        'img', stoch_size, hidden_size, activation)
+    self._post_hidden, self._post_out = dynamics.gaussian_layers(
+        'obs', stoch_size, hidden_size, activation)
 
   def imagine_step(self, prev_state: LatentState, prev_action, sample=None):
     """Returns the prior `LatentState` `[B, ...]` after `prev_action [B, A]`."""
