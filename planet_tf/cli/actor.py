@@ -15,7 +15,6 @@ from absl import flags
 
 from planet_tf import cli
 from planet_tf import config
-from planet_tf import console
 from planet_tf.distributed import actor
 
 FLAGS = flags.FLAGS
@@ -28,8 +27,7 @@ def define_flags():
 
 
 def main(argv):
-  console.quiet_logging()
-  del argv
+  cli.begin(argv)
   if not 0 <= FLAGS.actor_id < FLAGS.num_actors:
     cli.fail(f'--actor_id must be in [0, {FLAGS.num_actors}), got '
              f'{FLAGS.actor_id}.')

@@ -18,7 +18,6 @@ from tf_agents.train.utils import strategy_utils
 
 from planet_tf import cli
 from planet_tf import config
-from planet_tf import console
 from planet_tf import run_dir
 from planet_tf.distributed import learner
 
@@ -32,8 +31,7 @@ def define_flags():
 
 
 def main(argv):
-  console.quiet_logging()
-  del argv
+  cli.begin(argv)
   with cli.exit_on(FileNotFoundError, FileExistsError, ValueError,
                    run_dir.CheckpointError, run_dir.RunLockedError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)

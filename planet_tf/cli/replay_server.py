@@ -13,7 +13,6 @@ from absl import flags
 
 from planet_tf import cli
 from planet_tf import config
-from planet_tf import console
 from planet_tf.distributed import replay_server
 
 FLAGS = flags.FLAGS
@@ -25,8 +24,7 @@ def define_flags():
 
 
 def main(argv):
-  console.quiet_logging()
-  del argv
+  cli.begin(argv)
   with cli.exit_on(FileNotFoundError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     replay_server.serve(FLAGS.root_dir, FLAGS.port)
