@@ -140,12 +140,11 @@ def check_env(env, task_name, image_shape=None):
         f'do not fit), not {action}')
   elif len(action.shape) != 1 or action.shape[0] < 1:
     problems.append(f'an action vector of shape [A], not shape {action.shape}')
-  elif not (np.all(np.isfinite(action.minimum)) and
-            np.all(np.isfinite(action.maximum)) and
-            np.all(np.less(action.minimum, action.maximum))):
+  elif not _finite_bounds(action):
     problems.append('finite action bounds with minimum < maximum (the planner '
-                    f'samples within them), not minimum {action.minimum}, '
-                    f'maximum {action.maximum}')
+                    'samples within them; a BoundedArraySpec without bounds, '
+                    'or with infinite ones, spans the whole float32 range), '
+                    f'not minimum {action.minimum}, maximum {action.maximum}')
   if not (_is_float_scalar(reward) or (
       isinstance(reward, dict) and reward and
       all(_is_float_scalar(r) for r in reward.values()))):
@@ -155,6 +154,18 @@ def check_env(env, task_name, image_shape=None):
     raise ValueError(
         f'The environment of task {task_name!r} ({type(env).__name__}) does '
         'not fit PlaNet. It needs ' + '; '.join(problems) + '.')
+
+
+def _finite_bounds(spec):
+  """Whether `spec`'s bounds are finite, inside its dtype's range, and ordered.
+
+  `BoundedArraySpec` turns unset or infinite bounds into the dtype's extremes.
+  """
+  info = np.finfo(spec.dtype)
+  low, high = np.asarray(spec.minimum), np.asarray(spec.maximum)
+  return bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and
+              np.all(low > info.min) and np.all(high < info.max) and
+              np.all(low < high))
 
 
 def _is_float_scalar(spec):
