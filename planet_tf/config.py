@@ -70,8 +70,8 @@ def parse_gin(gin_files=(), gin_bindings=(), finalize=True):
 
   Raises:
     FileNotFoundError: for an unknown gin file.
-    ValueError: for a malformed file or an unknown configurable or parameter,
-      naming the file or binding.
+    ValueError: for a malformed file, an unknown configurable or parameter, or
+      an `import` of a module Python cannot import, naming the file or binding.
   """
   import_configurables()
   gin.add_config_file_search_path(gin_config_dir())
@@ -84,6 +84,11 @@ def parse_gin(gin_files=(), gin_bindings=(), finalize=True):
                                         finalize_config=finalize)
   except (ValueError, SyntaxError, KeyError) as e:
     raise ValueError(f'Invalid gin configuration ({where}): {e}') from e
+  except ImportError as e:  # A gin file's `import` line (a user's module).
+    raise ValueError(
+        f'Invalid gin configuration ({where}): it imports a module Python '
+        f'cannot import: {e}. Put the directory that holds it on the Python '
+        'path, e.g. PYTHONPATH=path/to/dir bin/train ....') from e
   except OSError as e:  # An `include` gin finds under no search path.
     raise FileNotFoundError(
         f'Invalid gin configuration ({where}): {e} Included files are looked '

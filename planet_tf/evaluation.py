@@ -7,10 +7,12 @@ exported SavedModel, which acts without planet_tf).
 import os
 from typing import List, NamedTuple, Optional
 
+import gin
 import numpy as np
 from tf_agents.drivers import py_driver
 from tf_agents.policies import py_tf_eager_policy
 
+from planet_tf import config
 from planet_tf import envs
 from planet_tf import run_dir as run_dir_lib
 from planet_tf import summaries
@@ -106,7 +108,9 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
   from its `operative_config.gin`) when `path` belongs to a run. Nothing else of
   the run's configuration is read: the SavedModel carries the model. A policy
   whose action is longer than the task's (a multi-task policy) acts through
-  `envs.PaddedActionEnv`: the task receives its own first dimensions.
+  `envs.PaddedActionEnv`: the task receives its own first dimensions. A task
+  of the user's own environment (`train_eval.env_constructors`) is built by
+  the run's constructor, configured as in the run (`_run_constructors`).
 
   Args:
     path: a SavedModel policy directory or a run directory (newest export).
@@ -151,10 +155,13 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
         f'Cannot tell the task of {policy_dir}: it is not inside a run directory '
         f'with an operative_config.gin; pass the task name (one of '
         f'{", ".join(sorted(envs.TASKS))}).')
+  constructors = ({} if run_dir is None else
+                  _run_constructors(run_dir, task_name))
   policy = load_saved_policy(policy_dir)
   reward_head, env_kwargs = _reward_head(policy, policy_dir, reward_head,
                                          env_kwargs)
-  env = _task_env(task_name, policy.action_spec, seed, env_kwargs)
+  env = _task_env(task_name, policy.action_spec, seed, env_kwargs,
+                  constructors)
   episodes = run_episodes(env, policy, num_episodes,
                           record_frames=video_dir is not None,
                           reward_name=reward_head)
@@ -195,9 +202,32 @@ def _reward_head(policy, policy_dir, reward_head, env_kwargs):
   return reward_head, dict(env_kwargs, rewards=names)
 
 
-def _task_env(task_name, action_spec, seed, env_kwargs):
+def _run_constructors(run_dir, task_name):
+  """The user's environment constructors of a run, if `task_name` is one's.
+
+  Only then is the run's operative_config.gin parsed into gin (not finalised):
+  its `import` lines import the user's module, and its bindings configure the
+  constructor as in training.
+
+  Returns:
+    `{task name: constructor}`; `{}` for a task of `envs.TASKS`.
+  """
+  stored = run_dir_lib.configurable_settings(run_dir, 'train_eval').get(
+      'env_constructors')
+  if not isinstance(stored, dict) or task_name not in stored:
+    return {}
+  with gin.unlock_config():
+    config.parse_gin([run_dir_lib.RunDir(run_dir).operative_config_path],
+                     finalize=False)
+  return envs.custom.bound_constructors()
+
+
+def _task_env(task_name, action_spec, seed, env_kwargs, constructors=None):
   """The task's environment for a policy acting in `action_spec` (`[A]`)."""
-  env = envs.load(task_name, seed=seed, **env_kwargs)
+  if task_name in (constructors or {}):
+    env = envs.custom.load(task_name, constructors, seed)
+  else:
+    env = envs.load(task_name, seed=seed, **env_kwargs)
   size, policy_size = env.action_spec().shape[0], action_spec.shape[0]
   if size > policy_size:
     env.close()

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from typing import List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from absl import logging
 import gin
@@ -65,6 +65,7 @@ class Settings:
   max_minutes: Optional[float] = dataclasses.field(metadata=_RESUMABLE)
   task_names: Optional[Tuple[str, ...]]
   reward_free: bool = False
+  env_constructors: Optional[Dict[str, Callable]] = None
 
   def __post_init__(self):
     if (self.task_name is None) == (self.task_names is None):
@@ -73,10 +74,11 @@ class Settings:
           'file does) or several (train_eval.task_names, as multitask.gin '
           f'does), not {"both" if self.task_name else "neither"}; tasks are '
           f'{", ".join(sorted(envs.TASKS))}.')
+    envs.custom.check_constructors(self.env_constructors)
     if self.task_names is None:
-      envs.get_task(self.task_name)
+      envs.custom.check_task(self.task_name, self.env_constructors)
     else:
-      envs.multitask.check_task_names(self.task_names)
+      envs.multitask.check_task_names(self.task_names, self.env_constructors)
     if self.reward_free and self.task_names is not None:
       raise ValueError('train_eval.reward_free trains one task\'s dynamics; '
                        'bind train_eval.task_name, not task_names.')
@@ -111,6 +113,11 @@ def stored_settings(settings: Settings):
     del stored['task_names']
   if not settings.reward_free:
     del stored['reward_free']
+  if not settings.env_constructors:
+    del stored['env_constructors']
+  else:  # By Python name: a function's repr differs between processes.
+    stored['env_constructors'] = envs.custom.python_names(
+        settings.env_constructors)
   return stored
 
 
@@ -149,7 +156,8 @@ def train_eval(root_dir,
                checkpoint_interval=1,
                seed=None,
                max_minutes=None,
-               reward_free=False):
+               reward_free=False,
+               env_constructors=None):
   """Trains PlaNet on `task_name` (or `task_names`), or resumes the run in `root_dir`.
 
   Args:
@@ -185,6 +193,11 @@ def train_eval(root_dir,
       heads still fit on the stop-gradient latent). With named rewards
       (`planet_tf.envs.load.rewards`), the poster's recipe: one reward-free
       dynamics model, one head per task, each evaluated and exported.
+    env_constructors: `{task name: constructor}` of the user's own
+      environments (`planet_tf.envs.custom`): a name bound here is a valid
+      `task_name` (or one of `task_names`) and is built by
+      `constructor(seed=...)`, a `PyEnvironment` with uint8 [64, 64, 3]
+      observations and a bounded float32 action `[A]`.
 
   Returns:
     dict with the final `episodes`, `env_steps`, `train_steps`, the list of
@@ -213,7 +226,8 @@ def train_eval(root_dir,
       sequence_length=sequence_length, eval_interval=eval_interval,
       num_eval_episodes=num_eval_episodes, export_interval=export_interval,
       video_interval=video_interval, checkpoint_interval=checkpoint_interval,
-      seed=seed, max_minutes=max_minutes, reward_free=bool(reward_free))
+      seed=seed, max_minutes=max_minutes, reward_free=bool(reward_free),
+      env_constructors=env_constructors)
   return run(root_dir, settings)
 
 
@@ -347,17 +361,18 @@ def _load_tasks(settings, seed, cleanup) -> List[_Task]:
   def seeded(offset):
     return None if seed is None else seed + offset
 
+  constructors = settings.env_constructors
   if settings.task_names is None:
-    tf_envs = [envs.load_tf(settings.task_name, seed=seed)]
+    tf_envs = [envs.custom.load_tf(settings.task_name, constructors, seed)]
     cleanup.callback(tf_envs[0].close)
-    eval_envs = [envs.load(settings.task_name, seed=seeded(1))]
+    eval_envs = [envs.custom.load(settings.task_name, constructors, seeded(1))]
     names, labels = [settings.task_name], [None]
   else:
     names = labels = list(settings.task_names)
-    tf_envs = envs.multitask.load_tf(names, seed=seed)
+    tf_envs = envs.multitask.load_tf(names, seed, constructors)
     for env in tf_envs:
       cleanup.callback(env.close)
-    eval_envs = envs.multitask.load(names, seed=seeded(len(names)))
+    eval_envs = envs.multitask.load(names, seeded(len(names)), constructors)
   for env in eval_envs:
     cleanup.callback(env.close)
   return [_Task(*fields) for fields in zip(names, tf_envs, eval_envs, labels)]

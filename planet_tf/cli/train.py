@@ -6,6 +6,7 @@
       --gin_param='train_eval.num_episodes = 10'
   planet-train --gin_file=cheetah.gin --max_minutes=120  # stop cleanly, resume later
   planet-train --gin_file=cheetah_multihead.gin  # reward-free dynamics, a head per task
+  bin/train --gin_file=examples/pendulum_swingup.gin  # your own environment
 
 In a checkout, `bin/train` is the same command. A gin file that is not a path is
 looked up in gin_configs/. The gin binding `train.loop` chooses the loop:

@@ -21,8 +21,8 @@ def loop_settings() -> train_eval.Settings:
   """`train_eval.Settings` from the bound `train_eval.*` values (else defaults).
 
   Raises:
-    ValueError: as `train_eval.Settings`, or for several tasks (one task only
-      in distributed mode, for now).
+    ValueError: as `train_eval.Settings`, or for several tasks or the user's
+      own environments (bin/train only, for now).
   """
   values = {}
   for name, parameter in inspect.signature(train_eval.train_eval).parameters.items():
@@ -35,6 +35,10 @@ def loop_settings() -> train_eval.Settings:
   if values['task_names'] is not None:
     raise ValueError('Distributed PlaNet trains one task (train_eval.task_name); '
                      'several tasks (train_eval.task_names) need bin/train.')
+  if values['env_constructors']:
+    raise ValueError('Distributed PlaNet trains the tasks of planet_tf.envs.'
+                     'TASKS only; your own environment '
+                     '(train_eval.env_constructors) trains with bin/train.')
   return train_eval.Settings(**values)
 
 

@@ -1,4 +1,5 @@
-"""The PlaNet pixel tasks as TF-Agents environments, and GLAMOR's goal tasks.
+"""The PlaNet pixel tasks as TF-Agents environments (and the user's own,
+`custom`), and GLAMOR's goal tasks.
 
 Importing this package sets `MUJOCO_GL=egl` unless the user has chosen a backend
 (dm_control reads it when it is first imported, in `suite.load`).
@@ -9,6 +10,7 @@ import os
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from planet_tf.envs import custom
 from planet_tf.envs import multitask
 from planet_tf.envs.goal_env import GoalEnv, GoalSet, load_goal_env, make_goal_set
 from planet_tf.envs.goals import GOAL_TASKS, GoalTask, get_goal_task
@@ -22,7 +24,7 @@ from planet_tf.envs.wrappers import DiscreteActions, GrayscaleFrameStack
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 __all__ = ['TASKS', 'Task', 'PaddedActionEnv', 'PixelControlEnv', 'get_task',
-           'load', 'load_tf', 'multitask',
+           'load', 'load_tf', 'custom', 'multitask',
            'GOAL_TASKS', 'GoalTask', 'get_goal_task', 'DiscreteActions',
            'GrayscaleFrameStack', 'GoalEnv', 'GoalSet', 'load_goal_env',
            'make_goal_set', 'GridWorld', 'load_grid_goal_env']

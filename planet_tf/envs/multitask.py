@@ -6,6 +6,8 @@ receives only its own first `a` dimensions. Each task keeps its own action repea
 (the paper's, `planet_tf.envs.TASKS`) and so its own episode length (1000 / R
 agent steps); observations stay uint8 `[64, 64, 3]`. No task id is given to the
 agent: as in the original PlaNet, the model tells the tasks apart from pixels.
+A task may also be the user's own environment (`constructors`, see
+`planet_tf.envs.custom`); its action must then be bounded by [-1, 1].
 """
 
 import functools
@@ -16,6 +18,7 @@ import numpy as np
 from tf_agents.environments import wrappers
 from tf_agents.specs import array_spec
 
+from planet_tf.envs import custom
 from planet_tf.envs import suite
 from planet_tf.envs.tasks import TASKS
 from planet_tf.envs.tasks import get_task
@@ -71,8 +74,11 @@ class PaddedActionEnv(wrappers.PyEnvironmentBaseWrapper):
     return self._env.step(action[:self._size])
 
 
-def check_task_names(task_names: Sequence[str]) -> List[str]:
+def check_task_names(task_names: Sequence[str],
+                     constructors=None) -> List[str]:
   """Returns `task_names` as a list of two or more distinct known tasks.
+
+  A task is known if it is a key of `TASKS` or of `constructors`.
 
   Raises:
     ValueError: naming the problem (not a list, fewer than two, a repeat, an
@@ -89,7 +95,7 @@ def check_task_names(task_names: Sequence[str]) -> List[str]:
   if repeated:
     raise ValueError(f'task_names lists {repeated} more than once: {names}.')
   for name in names:
-    get_task(name)
+    custom.check_task(name, constructors)
   return names
 
 
@@ -111,12 +117,19 @@ def check_no_shared_action_repeat():
         'cheetah.gin sets it).')
 
 
-def task_action_sizes(task_names: Sequence[str]) -> List[int]:
-  """The action size of each task, read from its dm_control environment."""
+def task_action_sizes(task_names: Sequence[str],
+                      constructors=None) -> List[int]:
+  """The action size of each task, read from its dm_control environment (a
+  bound constructor's task: from its environment, built once and closed)."""
   # Imported here so that MUJOCO_GL is set first (planet_tf.envs sets it).
   from dm_control import suite as dm_suite  # pylint: disable=g-import-not-at-top
   sizes = []
   for name in task_names:
+    if name in (constructors or {}):
+      env = custom.load(name, constructors)
+      sizes.append(int(env.action_spec().shape[0]))
+      env.close()
+      continue
     task = get_task(name)
     dm_env = dm_suite.load(task.domain, task.task)
     sizes.append(int(dm_env.action_spec().shape[0]))
@@ -124,13 +137,16 @@ def task_action_sizes(task_names: Sequence[str]) -> List[int]:
   return sizes
 
 
-def load_task(task_name, action_size, seed=None, **kwargs):
+def load_task(task_name, action_size, seed=None, constructors=None, **kwargs):
   """One task with its action padded to `action_size`, at its paper action repeat.
 
   Args:
-    task_name: a key of `TASKS`.
+    task_name: a key of `TASKS` or of `constructors`.
     action_size: A, at least the task's action size.
     seed: seed of the task's random state.
+    constructors: `{task name: constructor}` of the user's own environments
+      (`planet_tf.envs.custom`); such a task is its constructor's environment
+      (`kwargs` do not apply to it).
     **kwargs: `planet_tf.envs.load` arguments but `action_repeat` (e.g.
       `episode_length`, `image_size`); unset ones are its gin bindings.
 
@@ -141,18 +157,22 @@ def load_task(task_name, action_size, seed=None, **kwargs):
     raise ValueError('load_task keeps the task\'s own action repeat; got '
                      f'action_repeat={kwargs["action_repeat"]}.')
   kwargs.pop('action_repeat', None)
+  if task_name in (constructors or {}):
+    return PaddedActionEnv(custom.load(task_name, constructors, seed),
+                           action_size)
   env = suite.load(task_name, action_repeat=TASKS[task_name].action_repeat,
                    seed=seed, **kwargs)
   return PaddedActionEnv(env, action_size)
 
 
-def load(task_names, seed=None, **kwargs):
+def load(task_names, seed=None, constructors=None, **kwargs):
   """Every task of `task_names` behind one padded action spec.
 
   Args:
-    task_names: two or more keys of `TASKS`, e.g. `['cartpole_swingup',
-      'cheetah_run']`.
+    task_names: two or more keys of `TASKS` or `constructors`, e.g.
+      `['cartpole_swingup', 'cheetah_run']`.
     seed: task i's environment is seeded with `seed + i` (None: unseeded).
+    constructors: as `load_task`.
     **kwargs: `planet_tf.envs.load` arguments but `action_repeat`.
 
   Returns:
@@ -161,22 +181,23 @@ def load(task_names, seed=None, **kwargs):
   Raises:
     ValueError: for bad task names, or a gin-bound shared action repeat.
   """
-  names = check_task_names(task_names)
+  names = check_task_names(task_names, constructors)
   check_no_shared_action_repeat()
-  size = max(task_action_sizes(names))
+  size = max(task_action_sizes(names, constructors))
   return [load_task(name, size, seed=None if seed is None else seed + i,
-                    **kwargs) for i, name in enumerate(names)]
+                    constructors=constructors, **kwargs)
+          for i, name in enumerate(names)]
 
 
-def load_tf(task_names, seed=None, **kwargs):
+def load_tf(task_names, seed=None, constructors=None, **kwargs):
   """As `load`, each task a `TFPyEnvironment` on its own thread (`suite.load_tf`).
 
   Returns:
     A list of isolated `TFPyEnvironment`s, one per task, with equal specs.
   """
-  names = check_task_names(task_names)
+  names = check_task_names(task_names, constructors)
   check_no_shared_action_repeat()
-  size = max(task_action_sizes(names))
+  size = max(task_action_sizes(names, constructors))
   return [suite.isolated_tf_env(functools.partial(
-      load_task, name, size, seed=None if seed is None else seed + i, **kwargs))
-          for i, name in enumerate(names)]
+      load_task, name, size, seed=None if seed is None else seed + i,
+      constructors=constructors, **kwargs)) for i, name in enumerate(names)]

@@ -89,7 +89,10 @@ class _IsolatedTFPyEnvironment(tf_py_environment.TFPyEnvironment):
 
   def __init__(self, constructor):
     super().__init__(constructor, isolation=True)
-    self._execute(self.pyenv.render)
+    try:
+      self._execute(self.pyenv.render)
+    except NotImplementedError:
+      pass  # A user's environment that does not render has no context to make.
     atexit.register(self.close)
 
   def close(self):

@@ -68,11 +68,15 @@ def _planet_agent(root_dir, config_path):
   if not task_names:
     raise ValueError(f'Cannot read train_eval.task_name (or task_names) from '
                      f'{config_path}.')
+  # The user's own environments, from the run's gin (parsed above).
+  constructors = envs.custom.bound_constructors()
   if len(task_names) == 1:
-    env = envs.load(task_names[0])
+    env = envs.custom.load(task_names[0], constructors)
   else:  # Every task has the padded specs.
     env = envs.multitask.load_task(
-        task_names[0], max(envs.multitask.task_action_sizes(task_names)))
+        task_names[0], max(envs.multitask.task_action_sizes(task_names,
+                                                            constructors)),
+        constructors=constructors)
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
   env.close()
