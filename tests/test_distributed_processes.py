@@ -113,7 +113,11 @@ def _launch(root_dir, num_episodes):
   return subprocess.Popen(
       [sys.executable, os.path.join(ROOT, 'bin', 'train_distributed'),
        f'--root_dir={root_dir}', '--gin_file=tiny.gin', '--num_actors=2',
-       f'--gin_param=train_eval.num_episodes = {num_episodes}'],
+       f'--gin_param=train_eval.num_episodes = {num_episodes}',
+       # tiny.gin's own ratio (C x B / W = 2) lets the actors store every
+       # episode before the first checkpoint; 25 keeps them behind the
+       # learner, so a stopped run still has episodes to collect and train on.
+       '--gin_param=ReplayTable.samples_per_insert = 25.0'],
       env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
       start_new_session=True)
 
