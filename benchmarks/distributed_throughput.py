@@ -31,6 +31,8 @@ import time
 from absl import app
 from absl import flags
 
+from planet_tf.distributed import status
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_float('minutes', 4.0, 'Timed minutes per configuration.')
 flags.DEFINE_string('gin_file', 'cartpole_balance_cpu.gin', 'Config of every run.')
@@ -52,11 +54,9 @@ def _counts(root_dir):
           updates = max(updates, int(row['train_steps']))
   except (OSError, KeyError, ValueError):
     pass
-  try:
-    with open(os.path.join(root_dir, 'train', 'learner_status.json')) as f:
-      updates = max(updates, int(json.load(f)['train_steps']))
-  except (OSError, KeyError, ValueError):
-    pass
+  learner = status.read(root_dir)
+  if learner:
+    updates = max(updates, int(learner['train_steps']))
   return episodes, updates
 
 
@@ -96,11 +96,13 @@ def _role(args, pid):
   return str(pid)
 
 
-def _rss_mib(pids):
-  """`{role: resident memory in MiB}` of each live process in `pids`."""
-  usage = {}
+def _process_stats(pids):
+  """`{role: (CPU-seconds, resident MiB)}` of each live process in `pids`."""
+  stats = {}
   for pid in pids:
     try:
+      with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
       with open(f'/proc/{pid}/status') as f:
         rss = next(int(line.split()[1]) for line in f
                    if line.startswith('VmRSS:'))
@@ -108,24 +110,9 @@ def _rss_mib(pids):
         args = f.read().split('\0')
     except (OSError, StopIteration):
       continue
-    usage[_role(args, pid)] = round(rss / 1024, 1)
-  return usage
-
-
-def _cpu_seconds(pids):
-  """`{role: CPU-seconds}` (user + system) of each live process in `pids`."""
-  usage = {}
-  for pid in pids:
-    try:
-      with open(f'/proc/{pid}/stat') as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-      with open(f'/proc/{pid}/cmdline') as f:
-        args = f.read().split('\0')
-    except OSError:
-      continue
     seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-    usage[_role(args, pid)] = round(seconds, 1)
-  return usage
+    stats[_role(args, pid)] = (seconds, round(rss / 1024, 1))
+  return stats
 
 
 def _measure(command, root_dir, minutes):
@@ -142,15 +129,15 @@ def _measure(command, root_dir, minutes):
                            f'{log.name}')
       time.sleep(1.0)
     start, (episodes0, updates0) = time.monotonic(), _counts(root_dir)
-    cpu0 = _cpu_seconds(_descendants(process.pid))
+    before = _process_stats(_descendants(process.pid))
     time.sleep(60 * minutes)
     seconds, (episodes1, updates1) = (time.monotonic() - start,
                                       _counts(root_dir))
-    cpu1 = _cpu_seconds(_descendants(process.pid))
-    rss = _rss_mib(_descendants(process.pid))
+    after = _process_stats(_descendants(process.pid))
     stored = _stored_episodes(root_dir)
-    cpu = {role: round(value - cpu0.get(role, 0.0), 1)
-           for role, value in cpu1.items()}
+    cpu = {role: round(seconds_ - before.get(role, (0.0,))[0], 1)
+           for role, (seconds_, _) in after.items()}
+    rss = {role: mib for role, (_, mib) in after.items()}
   finally:
     process.send_signal(signal.SIGINT)
     try:
