@@ -46,7 +46,8 @@ def main():
   for name, policy in policies.items():
     returns = [episode_return(task, policy, seed)
                for seed in range(args.episodes)]
-    print(f'{name}: mean {np.mean(returns):.0f}, min {np.min(returns):.0f}, '
+    print(f'{name}: mean {np.mean(returns):.0f}, standard deviation '
+          f'{np.std(returns):.0f}, min {np.min(returns):.0f}, '
           f'max {np.max(returns):.0f} over {args.episodes} episodes')
 
 
