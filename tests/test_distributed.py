@@ -14,6 +14,7 @@ from tf_agents.trajectories import time_step as ts
 from planet_tf import config
 from planet_tf.distributed import actor
 from planet_tf.distributed import agent as agent_lib
+from planet_tf.distributed import episodes
 from planet_tf.distributed import learner
 from planet_tf.distributed import replay_server
 from planet_tf.distributed import settings
@@ -193,3 +194,33 @@ def test_samples_per_insert_defaults_to_the_loops_updates_per_episode():
   assert settings.samples_per_insert(own, loop, per_episode) == 7.0
   with pytest.raises(ValueError, match='sequence_length'):
     settings.samples_per_insert(settings.ReplayTable(), loop, 0)
+
+
+class _Step:
+  """A stand-in trajectory: only `is_boundary()` matters to the observer."""
+
+  def __init__(self, boundary):
+    self._boundary = boundary
+
+  def is_boundary(self):
+    return self._boundary
+
+
+def test_an_episode_is_stored_and_counted_under_the_runs_episode_lock(
+    tmp_path):
+  calls = []
+  observer = actor._StoreAndCount(  # pylint: disable=protected-access
+      str(tmp_path), lambda t: calls.append('store'),
+      lambda t: calls.append('count'))
+  observer(_Step(boundary=False))  # Mid-episode steps never wait.
+  assert calls == ['store', 'count']
+  with episodes.locked(str(tmp_path)):  # Another actor is storing.
+    observer(_Step(boundary=False))
+    ending = threading.Thread(target=observer, args=(_Step(boundary=True),))
+    ending.start()
+    ending.join(timeout=0.5)
+    assert ending.is_alive()  # The episode's end waits for the lock...
+    assert calls == ['store', 'count'] * 2
+  ending.join(timeout=10)
+  assert not ending.is_alive()  # ...and stores and counts once it is free.
+  assert calls == ['store', 'count'] * 3

@@ -10,6 +10,7 @@ finished episode appends its row to `eval/returns.csv`. A killed actor loses
 at most its unfinished episode.
 """
 
+import contextlib
 import os
 
 import numpy as np
@@ -72,6 +73,23 @@ class _EpisodeEnd:
     self._return = 0.0
 
 
+class _StoreAndCount:
+  """Observer: the episode store, then `_EpisodeEnd`, under the run's episode
+  lock at an episode's end, so that storing the episode and counting the run's
+  episodes for its `returns.csv` row are one step among all actors."""
+
+  def __init__(self, episodes_dir, store, end):
+    self._episodes_dir = episodes_dir
+    self._store = store
+    self._end = end
+
+  def __call__(self, trajectory):
+    with (episodes.locked(self._episodes_dir) if trajectory.is_boundary()
+          else contextlib.nullcontext()):
+      self._store(trajectory)
+      self._end(trajectory)
+
+
 class Collector:
   """One actor: its environment, policies, observers and the variable container."""
 
@@ -97,7 +115,8 @@ class Collector:
                                      capacity_steps=1, directory=own_dir)
     self.end = _EpisodeEnd(root_dir, self.writer,
                            self.agent.train_step_counter)
-    observers = [self.writer, store, self.end]
+    observers = [self.writer,
+                 _StoreAndCount(paths.episodes_dir, store, self.end)]
     train_step = self.agent.train_step_counter
     summary_dir = os.path.join(paths.train_dir, f'actor-{actor_id}')
     self._random = actor_lib.Actor(

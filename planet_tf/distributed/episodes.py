@@ -6,6 +6,8 @@ stores them in `train/episodes/` itself. Counting reads file names only
 (`episode-<n>-<length>.npz`), never the arrays.
 """
 
+import contextlib
+import fcntl
 import glob
 import os
 import re
@@ -39,6 +41,21 @@ def counts(episodes_dir):
   """`(episodes, env_steps)` stored: env steps count agent steps, as `bin/train`."""
   paths = episode_files(episodes_dir)
   return len(paths), sum(max(episode_length(p) - 1, 0) for p in paths)
+
+
+@contextlib.contextmanager
+def locked(episodes_dir):
+  """Holds the run's episode lock: one actor at a time stores an episode and
+  counts the run's episodes, so two actors finishing together get different
+  counts. An advisory `flock` on `episodes_dir/.lock`, released on exit (and by
+  the OS when a killed actor's process ends)."""
+  os.makedirs(episodes_dir, exist_ok=True)
+  with open(os.path.join(episodes_dir, '.lock'), 'a') as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def read_episode(path, data_spec):
