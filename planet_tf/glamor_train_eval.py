@@ -342,6 +342,7 @@ class _Loop(loop_steps.Steps):
       if record and policy is self.greedy:
         self._write_videos(episodes)
     self.success_rates.append((episode, rates['greedy']))
+    self.clock.mark(episode, 'evaluation')
     names = {'greedy': 'SuccessRate', 'greedy_no_prior': 'SuccessRate_NoPrior',
              'random_baseline': 'SuccessRate_Random'}
     with self.eval_writer.as_default():

@@ -126,6 +126,7 @@ class Steps:
     self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
     self.dirty = False  # Episodes collected since the last checkpoint.
     self.updates_per_second = None
+    self.clock = run_dir.Clock(paths.root)
 
   @property
   def train_step(self):
@@ -147,12 +148,13 @@ class Steps:
     return means['loss']
 
   def collect(self, collect_fn):
-    """Collects one episode (`collect_fn()`); writes the TF-Agents metrics and
-    env steps per second."""
+    """Collects one episode (`collect_fn()`); writes the TF-Agents metrics,
+    env steps per second and the time since the clock's last mark."""
     steps_before = self.metrics.env_steps
     start = time.time()
     collect_fn()
     self.dirty = True
+    self.clock.mark(self.metrics.episodes, 'episode')
     steps = self.metrics.env_steps - steps_before
     summaries.scalars({'env_steps_per_second': steps / (time.time() - start)},
                       self.train_step, 'speed/')

@@ -66,6 +66,8 @@ class Settings:
   task_names: Optional[Tuple[str, ...]]
   reward_free: bool = False
   env_constructors: Optional[Dict[str, Callable]] = None
+  final_eval_episodes: Optional[int] = dataclasses.field(
+      default=None, metadata=_RESUMABLE)
 
   def __post_init__(self):
     if (self.task_name is None) == (self.task_names is None):
@@ -88,6 +90,10 @@ class Settings:
       if int(getattr(self, name)) < 1:
         raise ValueError(
             f'train_eval: {name} must be >= 1, got {getattr(self, name)}.')
+    if (self.final_eval_episodes is not None and
+        int(self.final_eval_episodes) < 1):
+      raise ValueError('train_eval: final_eval_episodes must be >= 1 (or '
+                       f'None), got {self.final_eval_episodes}.')
     if self.max_minutes is not None and not float(self.max_minutes) > 0:
       raise ValueError(
           f'train_eval: max_minutes must be > 0, got {self.max_minutes}.')
@@ -157,7 +163,8 @@ def train_eval(root_dir,
                seed=None,
                max_minutes=None,
                reward_free=False,
-               env_constructors=None):
+               env_constructors=None,
+               final_eval_episodes=None):
   """Trains PlaNet on `task_name` (or `task_names`), or resumes the run in `root_dir`.
 
   Args:
@@ -177,7 +184,8 @@ def train_eval(root_dir,
     batch_size: B, chunks per update.
     sequence_length: L, steps per chunk.
     eval_interval: evaluate the greedy policy every this many episodes.
-    num_eval_episodes: episodes per evaluation (of each task).
+    num_eval_episodes: episodes per evaluation (of each task); each episode
+      is one `greedy` row of `eval/returns.csv`.
     export_interval: export the greedy policy every this many episodes (and at
       the end).
     video_interval: write an open-loop video prediction every this many episodes.
@@ -198,6 +206,11 @@ def train_eval(root_dir,
       `task_name` (or one of `task_names`) and is built by
       `constructor(seed=...)`, a `PyEnvironment` with uint8 [64, 64, 3]
       observations and a bounded float32 action `[A]`.
+    final_eval_episodes: None, or the greedy episodes (of each task and head)
+      of a final evaluation after episode `num_episodes`, done whether or not
+      `eval_interval` divides it, in place of the evaluation due there. A run
+      resumed after that point, or killed during it, runs the episodes its rows
+      at `num_episodes` still lack, so it may be set on a finished run.
 
   Returns:
     dict with the final `episodes`, `env_steps`, `train_steps`, the list of
@@ -227,7 +240,8 @@ def train_eval(root_dir,
       num_eval_episodes=num_eval_episodes, export_interval=export_interval,
       video_interval=video_interval, checkpoint_interval=checkpoint_interval,
       seed=seed, max_minutes=max_minutes, reward_free=bool(reward_free),
-      env_constructors=env_constructors)
+      env_constructors=env_constructors,
+      final_eval_episodes=final_eval_episodes)
   return run(root_dir, settings)
 
 
@@ -305,6 +319,8 @@ def run(root_dir, settings: Settings):
                         task=tasks[i])
         loop.after_episode()
         loop.print_progress(loss, task=tasks[i])
+      if not out_of_time and settings.final_eval_episodes:
+        loop.final_evaluation()
       loop.finish()
     if out_of_time:
       logging.info('Stopped after %.1f minutes (train_eval.max_minutes) at %d '
@@ -435,32 +451,60 @@ class _Loop(loop_steps.Steps):
           self.train_step, 'Metrics/')
 
   def evaluate_due(self, episode):
-    """The evaluation and open-loop video due after `episode` episodes."""
-    if episode % self.settings.eval_interval == 0:
+    """The evaluation and open-loop video due after `episode` episodes; the
+    final evaluation is `final_evaluation`'s."""
+    final = (self.settings.final_eval_episodes and
+             episode >= self.settings.num_episodes)
+    if episode % self.settings.eval_interval == 0 and not final:
       self.eval_returns.append((episode, self.evaluate()))
     if episode % self.settings.video_interval == 0:
       self.open_loop_video()
 
-  def evaluate(self):
+  def final_evaluation(self):
+    """The evaluation after `num_episodes`: `final_eval_episodes` greedy
+    episodes of each task and head, less those whose rows a killed or earlier
+    invocation wrote at this episode."""
+    episode = self.metrics.episodes
+    done = {}
+    if os.path.exists(self.paths.returns_path):
+      for r in run_dir.read_returns(self.paths.root):
+        if r.policy == 'greedy' and r.episodes == episode:
+          key = (r.extra.get('task') or None, r.extra.get('head') or None)
+          done.setdefault(key, []).append(r.value)
+    self.eval_returns.append((episode, self.evaluate(
+        self.settings.final_eval_episodes, done)))
+
+  def evaluate(self, num_episodes=None, done=None):
     """Runs the greedy policy on every task (of every head); writes returns,
-    CSV rows, videos.
+    CSV rows (one per episode), videos and the time it took.
+
+    Args:
+      num_episodes: episodes of each task and head; None is
+        `num_eval_episodes`.
+      done: `{(task label, head): [returns]}` of this evaluation's episodes
+        already in `returns.csv`: they count towards `num_episodes` and the
+        means.
 
     Returns:
       The mean return (over tasks and heads: of each one's mean).
     """
     episode = self.metrics.episodes
+    num_episodes = num_episodes or self.settings.num_eval_episodes
+    done = done or {}
     means = {}
     for task in self.tasks:
       for head, policy in self.eval_policies.items():
-        episodes = evaluation.run_episodes(task.eval_env, policy,
-                                           self.settings.num_eval_episodes,
-                                           record_frames=True, reward_name=head)
+        before = done.get((task.label, head), [])
+        missing = num_episodes - len(before)
+        episodes = evaluation.run_episodes(
+            task.eval_env, policy, missing, record_frames=True,
+            reward_name=head) if missing > 0 else []
         label = '-'.join(p for p in (task.label, head) if p)
         tag = '/'.join(p for p in (task.label, head) if p)
-        means[label or task.name] = value = float(
-            np.mean([e.reward_sum for e in episodes]))
+        returns = [float(e.reward_sum) for e in episodes]
+        means[label or task.name] = value = float(np.mean(before + returns))
         name = f'episode-{episode:06d}' + (f'-{label}' if label else '')
-        for i, e in enumerate(episodes):
+        for i, e in enumerate(episodes, start=len(before)):
           summaries.write_gif(os.path.join(self.paths.videos_dir,
                                            f'{name}-{i}.gif'), e.frames)
         with self.eval_writer.as_default():
@@ -469,9 +513,12 @@ class _Loop(loop_steps.Steps):
                               self.train_step, 'Metrics/')
             summaries.scalars({f'AverageReturn_vs_Episodes/{tag}': value},
                               episode, 'Metrics/')
-          summaries.video('eval/episode' + (f'/{tag}' if tag else ''),
-                          episodes[0].frames, self.train_step)
-        self._append_row('greedy', value, task, head)
+          if episodes:
+            summaries.video('eval/episode' + (f'/{tag}' if tag else ''),
+                            episodes[0].frames, self.train_step)
+        for r in returns:
+          self._append_row('greedy', r, task, head)
+    self.clock.mark(episode, 'evaluation')
     mean_return = float(np.mean(list(means.values())))
     with self.eval_writer.as_default():
       summaries.scalars({'AverageReturn': mean_return}, self.train_step,

@@ -32,7 +32,8 @@ def test_config_check_allows_resumable_changes_only(tmp_path):
 def test_resumable_settings_are_left_out_of_the_stored_config():
   assert train_eval.RESUMABLE == {
       'num_episodes', 'eval_interval', 'num_eval_episodes', 'export_interval',
-      'video_interval', 'checkpoint_interval', 'max_minutes'}
+      'video_interval', 'checkpoint_interval', 'max_minutes',
+      'final_eval_episodes'}
   bindings = run_dir.run_bindings({'batch_size': 50, 'num_episodes': 9},
                                   train_eval.RESUMABLE)
   assert bindings['train_eval.batch_size'] == '50'

@@ -39,6 +39,10 @@ def loop_settings() -> train_eval.Settings:
     raise ValueError('Distributed PlaNet trains the tasks of planet_tf.envs.'
                      'TASKS only; your own environment '
                      '(train_eval.env_constructors) trains with bin/train.')
+  if values['final_eval_episodes'] is not None:
+    raise ValueError('Distributed PlaNet evaluates every eval_interval '
+                     'episodes only; a final evaluation of its own size '
+                     '(train_eval.final_eval_episodes) needs bin/train.')
   return train_eval.Settings(**values)
 
 

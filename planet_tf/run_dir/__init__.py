@@ -4,7 +4,7 @@
 stores the configuration and refuses a different one on resume, and reads a
 run's task and environment settings back; `RunCheckpoint` is the one
 save/restore path (of `train_eval` and of `restore.restore_agent`); `returns`
-writes and reads `eval/returns.csv`. `restore` rebuilds a run's agent, so it
+writes and reads `eval/returns.csv`, `timing` `eval/timing.csv`. `restore` rebuilds a run's agent, so it
 imports the agents and is imported on its own (`planet_tf.run_dir.restore`).
 """
 
@@ -36,3 +36,5 @@ from planet_tf.run_dir.stored_config import stored_bindings
 from planet_tf.run_dir.stored_config import task_of_run
 from planet_tf.run_dir.stored_config import tasks_of_run
 from planet_tf.run_dir.stored_config import write_operative_config
+from planet_tf.run_dir.timing import Clock
+from planet_tf.run_dir.timing import read_timing

@@ -15,7 +15,8 @@ class RunDir:
   ```
   train/          ckpt-<train step>.*, checkpoint, events, config.gin, .lock,
                   episodes/episode-*.npz, goals.npz (GLAMOR)
-  eval/           events, videos/episode-<episodes>-<i>.gif, returns.csv
+  eval/           events, videos/episode-<episodes>-<i>.gif, returns.csv,
+                  timing.csv
   open_loop/      episode-<episodes>.gif
   policies/<n>/   SavedModel of the greedy policy, n = train steps
                   (policies/<n>-<head>/, one per reward head, with named rewards)
@@ -39,6 +40,11 @@ class RunDir:
   @property
   def videos_dir(self):
     return os.path.join(self.eval_dir, 'videos')
+
+  @property
+  def timing_path(self):
+    """Wall-clock and CPU seconds of the run's work (`run_dir.timing`)."""
+    return os.path.join(self.eval_dir, 'timing.csv')
 
   @property
   def open_loop_dir(self):
