@@ -5,12 +5,22 @@
 episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation). Figures are drawn with matplotlib, the optional extra
 `pip install 'planet_tf[plot]'`; reading and the table need nothing beyond the
 package's own dependencies.
+
+Runs of one configuration (stored configs equal but for the seed and the
+resumable settings, `group_runs`) are seeds of one `Group`: drawn as one mean
+line with a min–max band over the seeds, and summarized as mean ± standard
+error over the seeds (`group_table`).
 """
 
+import math
 import os
-from typing import Dict, List, NamedTuple, Optional, Sequence
+import re
+import statistics
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from planet_tf import glamor_train_eval
 from planet_tf import run_dir as run_dir_lib
+from planet_tf import train_eval
 from planet_tf.run_dir import ReturnRow as Row
 
 POLICIES = {
@@ -33,16 +43,30 @@ PAPER_SCORES = {
 # How many of the newest greedy evaluations the table averages.
 LAST_EVALUATIONS = 5
 
+# Per loop (its gin name, the prefix of its stored bindings): the settings in
+# which runs of one configuration may differ, besides `seed`. They are those a
+# run may change on resume (`run_dir.check_config`).
+RESUMABLE = {
+    'train_eval': train_eval.RESUMABLE,
+    glamor_train_eval.NAME: glamor_train_eval.RESUMABLE,
+}
+
+# Policies whose returns are exploring episodes (drawn faintly per group).
+EXPLORING = ('random', 'collect')
+
 
 class Run(NamedTuple):
   """One run's curve: its directory, task (None if unknown) and rows.
 
-  `label` names the curve when set (one task of a multi-task run).
+  `label` names the curve when set (one task of a multi-task run); `config`
+  holds the bindings of the run's stored `train/config.gin`, None if it has
+  none.
   """
   root_dir: str
   task: Optional[str]
   rows: List[Row]
   label: Optional[str] = None
+  config: Optional[Dict[str, str]] = None
 
   @property
   def name(self):
@@ -59,15 +83,29 @@ def read_returns(path: str) -> List[Row]:
   return run_dir_lib.read_returns(path)
 
 
+def read_stored_config(root_dir: str) -> Optional[Dict[str, str]]:
+  """The bindings a run stored in `<root_dir>/train/config.gin`.
+
+  Returns:
+    `{'selector.param': 'value text'}`, or None if the run has no such file.
+  """
+  path = run_dir_lib.RunDir(root_dir).config_path
+  if not os.path.isfile(path):
+    return None
+  with open(path) as f:
+    return run_dir_lib.parse_bindings(f.read())
+
+
 def load_run(root_dir: str) -> Run:
-  """Reads `<root_dir>/eval/returns.csv` and the run's task from its config.
+  """Reads `<root_dir>/eval/returns.csv`, the run's task and stored config.
 
   Raises:
     FileNotFoundError: if the run has no returns.csv.
     ValueError: if that file is not a planet_tf returns.csv.
   """
   rows = read_returns(run_dir_lib.RunDir(root_dir).returns_path)
-  return Run(root_dir, run_dir_lib.task_of_run(root_dir), rows)
+  return Run(root_dir, run_dir_lib.task_of_run(root_dir), rows,
+             config=read_stored_config(root_dir))
 
 
 def split_by_task(run: Run) -> List[Run]:
@@ -83,7 +121,179 @@ def split_by_task(run: Run) -> List[Run]:
     return [run]
   return [Run(run.root_dir, task,
               [r for r in run.rows if r.extra.get('task') == task],
-              f'{run.name}/{task}') for task in tasks]
+              f'{run.name}/{task}', run.config) for task in tasks]
+
+
+class Group(NamedTuple):
+  """Runs of one configuration on one task: one curve per seed.
+
+  `name` names the group (the runs' common directory name); `task` is None if
+  unknown.
+  """
+  name: str
+  task: Optional[str]
+  runs: List[Run]
+
+  @property
+  def seeds(self):
+    return len(self.runs)
+
+
+def configuration(bindings: Dict[str, str]) -> Dict[str, str]:
+  """What makes runs one configuration: their bindings but seed and resumable.
+
+  Args:
+    bindings: a run's stored bindings (`Run.config`).
+
+  Returns:
+    `bindings` without `<loop>.seed` and the `<loop>.<setting>` of every
+    `RESUMABLE` setting of each loop.
+  """
+  ignored = {f'{loop}.{setting}' for loop, settings in RESUMABLE.items()
+             for setting in set(settings) | {'seed'}}
+  return {k: v for k, v in bindings.items() if k not in ignored}
+
+
+def _group_name(runs: Sequence[Run]) -> str:
+  """The runs' common directory name without a trailing seed suffix.
+
+  `cheetah_s1` and `cheetah_s2` give `cheetah`; names with nothing in common
+  are joined with `+`. A task of a multi-task run follows as `/<task>`.
+  """
+  if len(runs) == 1:
+    return runs[0].name
+  names = [os.path.basename(os.path.normpath(run.root_dir)) for run in runs]
+  prefix = os.path.commonprefix(names)
+  # What names the seed: a separator, `s` or `seed` and digits, each optional.
+  prefix = re.sub(r'([_\-. ]+(seed|s)?\d*)?[_\-. ]*$', '', prefix)
+  name = prefix or '+'.join(names)
+  return f'{name}/{runs[0].task}' if runs[0].label else name
+
+
+def group_runs(runs: Sequence[Run]) -> List[Group]:
+  """Gathers the runs (curves) of one configuration and task into groups.
+
+  Runs belong together when their stored configs are equal except for the
+  seed and the resumable settings (`configuration`) and their tasks are
+  equal, so the curves of a multi-task run (`split_by_task`) go to one group
+  per task. A run without a stored config is a group of its own.
+
+  Args:
+    runs: curves from `load_run` (and `split_by_task`).
+
+  Returns:
+    The groups in the order their first run appears, each with its runs in
+    the given order.
+  """
+  members: Dict[object, List[Run]] = {}
+  for i, run in enumerate(runs):
+    if run.config is None:
+      key = ('no config', i)
+    else:
+      key = (run.task, tuple(sorted(configuration(run.config).items())))
+    members.setdefault(key, []).append(run)
+  return [Group(_group_name(group), group[0].task, group)
+          for group in members.values()]
+
+
+def mean_by_episode(rows: Sequence[Row],
+                    policies: Sequence[str]) -> Dict[int, float]:
+  """The mean return of the rows of `policies` at each episode count.
+
+  Returns:
+    `{episodes: mean}`, ascending in episodes; only episodes with such rows.
+  """
+  values: Dict[int, List[float]] = {}
+  for row in rows:
+    if row.policy in policies:
+      values.setdefault(row.episodes, []).append(row.value)
+  return {e: sum(v) / len(v) for e, v in sorted(values.items())}
+
+
+def greedy_by_episode(rows: Sequence[Row]) -> Dict[int, float]:
+  """One seed's evaluations: the mean of its greedy rows at each episode count.
+
+  A run may write several greedy rows at one point (e.g. one per final
+  evaluation episode); they count as one evaluation, their mean.
+
+  Returns:
+    `{episodes: mean greedy return}`, ascending in episodes.
+  """
+  return mean_by_episode(rows, ('greedy',))
+
+
+class Point(NamedTuple):
+  """A group's curve at one episode count, over the seeds evaluated there."""
+  episodes: int
+  mean: float
+  low: float
+  high: float
+  seeds: int
+
+
+def across_seeds(per_seed: Sequence[Dict[int, float]]) -> List[Point]:
+  """Combines per-seed curves (`{episodes: value}`) point by point.
+
+  A point averages the seeds that have a value there; `low` and `high` are the
+  smallest and largest of them (the band drawn around the mean).
+
+  Returns:
+    One `Point` per episode count of any seed, ascending.
+  """
+  episodes = sorted({e for curve in per_seed for e in curve})
+  points = []
+  for e in episodes:
+    values = [curve[e] for curve in per_seed if e in curve]
+    points.append(Point(e, sum(values) / len(values), min(values),
+                        max(values), len(values)))
+  return points
+
+
+def group_curve(group: Group) -> List[Point]:
+  """The group's greedy curve: per seed `greedy_by_episode`, then across seeds.
+
+  Returns:
+    `across_seeds` of the seeds' greedy evaluations; empty if none has any.
+  """
+  return across_seeds([greedy_by_episode(run.rows) for run in group.runs])
+
+
+def final_scores(group: Group) -> List[float]:
+  """Each seed's final score: its mean greedy return at its last evaluation.
+
+  Returns:
+    One score per seed that has a greedy row, in the group's run order.
+  """
+  curves = [greedy_by_episode(run.rows) for run in group.runs]
+  return [curve[max(curve)] for curve in curves if curve]
+
+
+def mean_and_standard_error(
+    values: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
+  """The mean of `values` and its standard error (sample s.d. / sqrt(n)).
+
+  Returns:
+    `(mean, standard error)`; the error is None for fewer than two values,
+    both are None for none.
+  """
+  if not values:
+    return None, None
+  mean = sum(values) / len(values)
+  if len(values) < 2:
+    return mean, None
+  return mean, statistics.stdev(values) / math.sqrt(len(values))
+
+
+def group_label(group: Group) -> str:
+  """The group's legend entry: name, task unless the name holds it, seeds.
+
+  Returns:
+    e.g. `cheetah_cpu (cheetah_run, 3 seeds)` or `mt/cheetah_run (1 seed)`.
+  """
+  seeds = f'{group.seeds} seed{"s" if group.seeds != 1 else ""}'
+  if group.task is None or group.task in group.name:
+    return f'{group.name} ({seeds})'
+  return f'{group.name} ({group.task}, {seeds})'
 
 
 def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:
@@ -125,6 +335,38 @@ def markdown_table(runs: Sequence[Run]) -> str:
         f'{greedy[-1]:.1f}' if greedy else '-',
         f'{mean:.1f}' if mean is not None else '-',
         str(paper) if paper else '-',
+        f'{mean / paper:.0%}' if paper and mean is not None else '-']
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines)
+
+
+def group_table(groups: Sequence[Group]) -> str:
+  """The groups' final greedy scores against the paper's, as a markdown table.
+
+  One row per group: its name, task, number of seeds, episodes collected (a
+  range if the seeds differ), the mean ± standard error over seeds of each
+  seed's `final_scores` (the mean alone for one seed), PlaNet's Table 1 score
+  and the ratio of that mean to it.
+  """
+  lines = ['| group | task | seeds | episodes | final greedy (mean ± s.e. '
+           'over seeds) | paper (Table 1) | of paper |',
+           '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+  for group in groups:
+    episodes = [max((r.episodes for r in run.rows), default=0)
+                for run in group.runs]
+    mean, error = mean_and_standard_error(final_scores(group))
+    paper = PAPER_SCORES.get(group.task)
+    if mean is None:
+      score = '-'
+    elif error is None:
+      score = f'{mean:.1f}'
+    else:
+      score = f'{mean:.1f} ± {error:.1f}'
+    cells = [
+        group.name, group.task or '?', str(group.seeds),
+        (str(min(episodes)) if min(episodes) == max(episodes)
+         else f'{min(episodes)}–{max(episodes)}'),
+        score, str(paper) if paper else '-',
         f'{mean / paper:.0%}' if paper and mean is not None else '-']
     lines.append('| ' + ' | '.join(cells) + ' |')
   return '\n'.join(lines)
@@ -172,12 +414,25 @@ def plot(rows: List[Row], output: str, title: str = '',
 
 
 def plot_runs(runs: Sequence[Run], output: str, title: str = '',
-              max_return: float = 1000.0) -> None:
-  """Draws several runs' greedy returns in one figure, with the paper's scores.
+              max_return: float = 1000.0) -> List[str]:
+  """Draws several runs' greedy returns in one figure, one curve per group.
 
-  Each run is one colour: its greedy evaluations as a line and its exploring
-  episodes as faint dots; each task with a Table 1 score gets a dashed
-  horizontal line of that run's colour.
+  The runs are grouped by `group_runs`; each group is one colour: the mean
+  over its seeds of their greedy evaluations (`group_curve`) as a line, the
+  smallest to largest seed's value at each point as a shaded band, and the
+  mean over seeds of the exploring returns (random and collect episodes) as a
+  faint line. Each task with a Table 1 score gets a dashed horizontal line of
+  its first group's colour.
+
+  Args:
+    runs: curves from `load_run` (and `split_by_task`).
+    output: path of the PNG (its directory is created).
+    title: the figure's title.
+    max_return: top of the y axis; raised to the largest return if higher.
+
+  Returns:
+    The legend's labels, in order: `group_label` of each group with greedy
+    returns, and the paper's score lines.
 
   Raises:
     ValueError: if no run has any row.
@@ -189,28 +444,34 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
   colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
   drawn_paper = set()
   top = max_return
-  for i, run in enumerate(runs):
+  for i, group in enumerate(group_runs(runs)):
     colour = colours[i % len(colours)]
-    collect = [(r.episodes, r.value) for r in run.rows
-               if r.policy in ('collect', 'random')]
-    greedy = [(r.episodes, r.value) for r in run.rows if r.policy == 'greedy']
-    if collect:
-      x, y = zip(*collect)
-      ax.plot(x, y, color=colour, marker='.', linestyle='none', alpha=0.25)
+    exploring = across_seeds([mean_by_episode(run.rows, EXPLORING)
+                              for run in group.runs])
+    if exploring:
+      ax.plot([p.episodes for p in exploring], [p.mean for p in exploring],
+              color=colour, linewidth=0.8, alpha=0.3)
+    greedy = group_curve(group)
     if greedy:
-      x, y = zip(*greedy)
-      label = run.name if run.task is None else f'{run.name} ({run.task})'
-      ax.plot(x, y, color=colour, marker='.', linewidth=1.8, label=label)
-    paper = PAPER_SCORES.get(run.task)
-    if paper is not None and run.task not in drawn_paper:
-      drawn_paper.add(run.task)
+      x = [p.episodes for p in greedy]
+      ax.fill_between(x, [p.low for p in greedy], [p.high for p in greedy],
+                      color=colour, alpha=0.2, linewidth=0)
+      ax.plot(x, [p.mean for p in greedy], color=colour, marker='.',
+              linewidth=1.8, label=group_label(group))
+    paper = PAPER_SCORES.get(group.task)
+    if paper is not None and group.task not in drawn_paper:
+      drawn_paper.add(group.task)
       ax.axhline(paper, color=colour, linestyle='--', linewidth=1.0,
-                 label=f'PlaNet paper, {run.task}: {paper}')
-    top = max([top] + [r.value for r in run.rows])
-  _finish(plt, fig, ax, output, title, top)
+                 label=f'PlaNet paper, {group.task}: {paper}')
+    top = max([top] + [r.value for run in group.runs for r in run.rows])
+  labels = ax.get_legend_handles_labels()[1]
+  _finish(plt, fig, ax, output, title, top,
+          legend_title=('greedy: mean over seeds, band: min–max over '
+                        'seeds; faint: exploring'))
+  return labels
 
 
-def _finish(plt, fig, ax, output, title, top):
+def _finish(plt, fig, ax, output, title, top, legend_title=None):
   ax.set_xlabel('episodes')
   ax.set_ylabel('return')
   ax.set_ylim(min(0.0, ax.get_ylim()[0]), top * 1.02)
@@ -218,7 +479,8 @@ def _finish(plt, fig, ax, output, title, top):
   ax.grid(True, alpha=0.3)
   if title:
     ax.set_title(title)
-  ax.legend(loc='best', fontsize='small')
+  ax.legend(loc='best', fontsize='small', title=legend_title,
+            title_fontsize='small')
   fig.tight_layout()
   if os.path.dirname(output):
     os.makedirs(os.path.dirname(output), exist_ok=True)

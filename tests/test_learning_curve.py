@@ -127,3 +127,185 @@ def test_bin_plot_returns_several_runs(tmp_path):
   assert '| a | cheetah_run | 15 | 300.0 | 200.0 | 662 | 30% |' in result.stdout
   assert '| b | finger_spin | 5 | 400.0 | 400.0 | 700 | 57% |' in result.stdout
   assert os.path.isfile(out)
+
+
+BASE_CONFIG = {
+    'train_eval.task_name': "'cheetah_run'",
+    'train_eval.batch_size': '50',
+    'train_eval.num_episodes': '100',
+    'train_eval.seed': '1',
+}
+
+
+def _write_seed_run(root, greedy, config=None, collect=None):
+  """A run directory with `train/config.gin` and `eval/returns.csv`.
+
+  Args:
+    root: the run directory.
+    greedy: `{episodes: [greedy returns written at that episode]}`.
+    config: bindings overriding `BASE_CONFIG`; the string `'none'` writes no
+      config.
+    collect: `{episodes: collect return}`.
+  """
+  os.makedirs(os.path.join(root, 'eval'))
+  os.makedirs(os.path.join(root, 'train'))
+  if config != 'none':
+    bindings = {**BASE_CONFIG, **(config or {})}
+    with open(os.path.join(root, 'train', 'config.gin'), 'w') as f:
+      f.write(''.join(f'{k} = {v}\n' for k, v in sorted(bindings.items())))
+  lines = ['episodes,env_steps,train_steps,policy,return']
+  for episode, value in sorted((collect or {}).items()):
+    lines.append(f'{episode},{125 * episode},0,collect,{value}')
+  for episode, values in sorted(greedy.items()):
+    lines += [f'{episode},{125 * episode},0,greedy,{v}' for v in values]
+  with open(os.path.join(root, 'eval', 'returns.csv'), 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+
+
+def _load(tmp_path, *names):
+  return [learning_curve.load_run(str(tmp_path / name)) for name in names]
+
+
+def test_two_seeds_of_one_config_are_one_curve_with_a_band(tmp_path):
+  _write_seed_run(tmp_path / 'cheetah_s1', {5: [100], 10: [300]},
+                  collect={5: 40, 10: 80})
+  _write_seed_run(tmp_path / 'cheetah_s2', {5: [200], 10: [500]},
+                  {'train_eval.seed': '2'}, collect={5: 60, 10: 100})
+  runs = _load(tmp_path, 'cheetah_s1', 'cheetah_s2')
+  groups = learning_curve.group_runs(runs)
+  assert len(groups) == 1
+  group = groups[0]
+  assert (group.name, group.task, group.seeds) == ('cheetah', 'cheetah_run', 2)
+  assert learning_curve.group_curve(group) == [
+      learning_curve.Point(5, 150.0, 100.0, 200.0, 2),
+      learning_curve.Point(10, 400.0, 300.0, 500.0, 2)]
+  labels = learning_curve.plot_runs(runs, str(tmp_path / 'seeds.png'))
+  assert labels == ['cheetah (cheetah_run, 2 seeds)',
+                    'PlaNet paper, cheetah_run: 662']
+  assert os.path.isfile(tmp_path / 'seeds.png')
+
+
+def test_a_seed_evaluated_where_others_are_not_counts_alone(tmp_path):
+  curves = [{5: 100.0, 10: 300.0}, {5: 200.0}]
+  assert learning_curve.across_seeds(curves) == [
+      learning_curve.Point(5, 150.0, 100.0, 200.0, 2),
+      learning_curve.Point(10, 300.0, 300.0, 300.0, 1)]
+
+
+def test_runs_differing_in_a_setting_that_is_not_resumable_are_not_grouped(
+    tmp_path):
+  _write_seed_run(tmp_path / 'a', {5: [100]})
+  _write_seed_run(tmp_path / 'b', {5: [200]}, {'train_eval.batch_size': '25'})
+  groups = learning_curve.group_runs(_load(tmp_path, 'a', 'b'))
+  assert [(g.name, g.seeds) for g in groups] == [('a', 1), ('b', 1)]
+  assert learning_curve.group_label(groups[0]) == 'a (cheetah_run, 1 seed)'
+
+
+def test_runs_differing_only_in_seed_or_resumable_settings_are_grouped(
+    tmp_path):
+  _write_seed_run(tmp_path / 'run_1', {5: [100]})
+  _write_seed_run(tmp_path / 'run_2', {5: [200]},
+                  {'train_eval.seed': '2', 'train_eval.num_episodes': '500'})
+  _write_seed_run(tmp_path / 'run_3', {5: [300]},
+                  {'train_eval.eval_interval': '10',
+                   'train_eval.max_minutes': '60.0'})
+  # A run without a stored config is a group of its own.
+  _write_seed_run(tmp_path / 'run_4', {5: [400]}, 'none')
+  groups = learning_curve.group_runs(
+      _load(tmp_path, 'run_1', 'run_2', 'run_3', 'run_4'))
+  assert [(g.name, g.seeds) for g in groups] == [('run', 3), ('run_4', 1)]
+  assert [os.path.basename(r.root_dir) for r in groups[0].runs] == [
+      'run_1', 'run_2', 'run_3']
+  assert groups[1].runs[0].config is None
+
+
+def test_glamor_runs_group_over_their_own_resumable_settings():
+  rows = [learning_curve.Row(5, 10, 0, 'greedy', 0.5)]
+  config = {'glamor_train_eval.task_name': "'grid_world'",
+            'glamor_train_eval.num_env_steps': '1000'}
+  runs = [
+      learning_curve.Run('g_s1', None, rows, config=config),
+      learning_curve.Run('g_s2', None, rows, config={
+          **config, 'glamor_train_eval.num_env_steps': '5000',
+          'glamor_train_eval.seed': '3'}),
+      learning_curve.Run('g_s3', None, rows, config={
+          **config, 'glamor_train_eval.horizon': '20'})]
+  assert [g.seeds for g in learning_curve.group_runs(runs)] == [2, 1]
+
+
+def test_greedy_rows_at_one_episode_are_averaged_within_the_seed_first(
+    tmp_path):
+  # Seed 1 writes ten final evaluation rows at episode 10, seed 2 one row.
+  _write_seed_run(tmp_path / 's1', {5: [0], 10: [100] * 9 + [1000]})
+  _write_seed_run(tmp_path / 's2', {5: [0], 10: [500]},
+                  {'train_eval.seed': '2'})
+  runs = _load(tmp_path, 's1', 's2')
+  assert learning_curve.greedy_by_episode(runs[0].rows) == {5: 0.0,
+                                                            10: 190.0}
+  (group,) = learning_curve.group_runs(runs)
+  # (190 + 500) / 2, not the mean of all eleven rows (about 218.2).
+  assert learning_curve.group_curve(group)[-1] == learning_curve.Point(
+      10, 345.0, 190.0, 500.0, 2)
+  assert learning_curve.final_scores(group) == [190.0, 500.0]
+
+
+def test_group_table_gives_mean_and_standard_error_over_seeds(tmp_path):
+  # Final scores 300 (mean of 200 and 400 at its last evaluation), 500, 700.
+  _write_seed_run(tmp_path / 'cheetah_s1', {5: [50], 10: [200, 400]})
+  _write_seed_run(tmp_path / 'cheetah_s2', {5: [60], 10: [500]},
+                  {'train_eval.seed': '2'})
+  _write_seed_run(tmp_path / 'cheetah_s3', {5: [70], 15: [700]},
+                  {'train_eval.seed': '3'})
+  _write_seed_run(tmp_path / 'other', {5: [90]},
+                  {'train_eval.task_name': "'cartpole_balance'"})
+  groups = learning_curve.group_runs(
+      _load(tmp_path, 'cheetah_s1', 'cheetah_s2', 'cheetah_s3', 'other'))
+  mean, error = learning_curve.mean_and_standard_error(
+      learning_curve.final_scores(groups[0]))
+  # s.d. of (300, 500, 700) is 200; s.e. = 200 / sqrt(3) = 115.47.
+  assert mean == pytest.approx(500.0) and error == pytest.approx(115.470, 1e-4)
+  table = learning_curve.group_table(groups).splitlines()
+  assert len(table) == 4
+  # 500 of Table 1's 662 is 76%.
+  assert table[2] == ('| cheetah | cheetah_run | 3 | 10–15 | 500.0 ± 115.5 | '
+                      '662 | 76% |')
+  # One seed: no ±; a task without a Table 1 score: no paper column.
+  assert table[3] == '| other | cartpole_balance | 1 | 5 | 90.0 | - | - |'
+
+
+def test_a_multitask_run_groups_per_task(tmp_path):
+  def multitask_rows(offset):
+    return [learning_curve.Row(5, 0, 0, 'greedy', offset + 100.0,
+                               {'task': 'cartpole_swingup'}),
+            learning_curve.Row(5, 0, 0, 'greedy', offset + 10.0,
+                               {'task': 'cheetah_run'})]
+  config = {'train_eval.task_names': "('cartpole_swingup', 'cheetah_run')"}
+  runs = [curve for i, offset in enumerate((0.0, 20.0)) for curve in
+          learning_curve.split_by_task(learning_curve.Run(
+              f'runs/mt_s{i + 1}', None, multitask_rows(offset),
+              config={**config, 'train_eval.seed': str(i)}))]
+  groups = learning_curve.group_runs(runs)
+  assert [(g.name, g.task, g.seeds) for g in groups] == [
+      ('mt/cartpole_swingup', 'cartpole_swingup', 2),
+      ('mt/cheetah_run', 'cheetah_run', 2)]
+  assert [learning_curve.group_curve(g)[0].mean for g in groups] == [110.0,
+                                                                      20.0]
+  assert learning_curve.group_label(groups[1]) == 'mt/cheetah_run (2 seeds)'
+
+
+@pytest.mark.slow
+def test_bin_plot_returns_seeds_of_one_config(tmp_path):
+  _write_seed_run(tmp_path / 'cheetah_s1', {5: [100], 10: [300]})
+  _write_seed_run(tmp_path / 'cheetah_s2', {5: [200], 10: [500]},
+                  {'train_eval.seed': '2'})
+  out = tmp_path / 'seeds.png'
+  result = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'bin', 'plot_returns'),
+       str(tmp_path / 'cheetah_s1'), str(tmp_path / 'cheetah_s2'),
+       f'--output={out}'], capture_output=True, text=True, timeout=120,
+      check=False)
+  assert result.returncode == 0, result.stderr
+  # s.e. of (300, 500): 141.42 / sqrt(2) = 100.
+  assert '| cheetah | cheetah_run | 2 | 10 | 400.0 ± 100.0 | 662 | 60% |' in (
+      result.stdout)
+  assert os.path.isfile(out)

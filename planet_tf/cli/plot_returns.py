@@ -4,13 +4,19 @@
   planet-plot-returns --root_dir=runs/cheetah --output=curve.png --title=cheetah
   planet-plot-returns runs/cartpole runs/reacher runs/cheetah \\
       runs/finger runs/cup runs/walker --output=paper.png   # several runs
+  planet-plot-returns runs/cheetah_s1 runs/cheetah_s2 runs/cheetah_s3 \\
+      --output=cheetah.png                    # three seeds: one mean curve
 
 In a checkout, `bin/plot_returns` is the same command. One run: its random,
 collect and greedy returns, and the mean and best return per policy. Several
 runs (positional run directories), or a multi-task run (one curve per task):
-their greedy curves in one figure with
-PlaNet's Table 1 scores as dashed lines, and a markdown table of the latest
-greedy returns against the paper's. Needs matplotlib (`pip install
+in one figure with PlaNet's Table 1 scores as dashed lines, one curve per
+group of runs of one configuration (stored configs equal but for
+`train_eval.seed` and the resumable settings): the mean over seeds of the
+greedy returns with a min–max band over seeds, the seed count in the legend.
+Then a markdown table of each run's latest greedy returns against the paper's,
+and one per group: the mean ± standard error over seeds of each seed's greedy
+return at its last evaluation. Needs matplotlib (`pip install
 'planet_tf[plot]'`). All logic lives in `planet_tf.learning_curve`.
 """
 
@@ -52,6 +58,9 @@ def main(argv):
             f'{stats["mean"]:7.1f}  max {stats["max"]:7.1f}  last at episode '
             f'{stats["last_episode"]}')
   print(learning_curve.markdown_table(runs))
+  if len(runs) > 1:
+    print()
+    print(learning_curve.group_table(learning_curve.group_runs(runs)))
   print(f'wrote {output}')
 
 
