@@ -193,7 +193,9 @@ def run(root_dir, settings: Settings):
     goal_set = _goal_set(paths, settings)
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
-      tf.random.set_seed(seed)
+      # Python's generator too: Keras draws unseeded initializers' seeds
+      # from it.
+      tf.keras.utils.set_random_seed(seed)
     offset = lambda i: None if seed is None else seed + i  # pylint: disable=unnecessary-lambda-assignment
     env = functools.partial(goal_suite.load, settings.task_name, goal_set,
                             settings.horizon, settings.image_size)

@@ -255,7 +255,9 @@ def run(root_dir, settings: Settings):
     # A resumed run draws new random streams (seeds from the episodes stored).
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
-      tf.random.set_seed(seed)
+      # Python's generator too: Keras draws unseeded initializers' seeds
+      # from it.
+      tf.keras.utils.set_random_seed(seed)
     tasks = _load_tasks(settings, seed, cleanup)
     tf_env = tasks[0].tf_env  # Every task has the same specs.
     # One reward head per named reward (None: PlaNet's one head).

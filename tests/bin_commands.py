@@ -18,15 +18,16 @@ ENV = dict(os.environ, MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'),
            TF_CPP_MIN_LOG_LEVEL='2')
 
 
-def command(name, *args, timeout=300, cwd=None):
-  """Runs `bin/<name> args` to its end.
+def command(name, *args, timeout=300, cwd=None, env=None):
+  """Runs `bin/<name> args` to its end; `env` adds to the environment.
 
   Returns:
     its `subprocess.CompletedProcess`, output captured as text.
   """
   return subprocess.run([sys.executable, os.path.join(BIN, name), *args],
-                        env=ENV, cwd=cwd, capture_output=True, text=True,
-                        timeout=timeout, check=False)
+                        env=dict(ENV, **(env or {})), cwd=cwd,
+                        capture_output=True, text=True, timeout=timeout,
+                        check=False)
 
 
 def train_args(root_dir, gin_file, *params):

@@ -105,7 +105,9 @@ class Collector:
     self.own_episodes = len(episodes.episode_files(own_dir))
     seed = actor_seed(self.settings.seed, actor_id, self.own_episodes)
     if seed is not None:
-      tf.random.set_seed(seed)
+      # Python's generator too: Keras draws unseeded initializers' seeds
+      # from it.
+      tf.keras.utils.set_random_seed(seed)
     self.env = envs.load(self.settings.task_name, seed=seed)
     self.agent = agent_lib.make_agent(self.settings, seed=seed)
     self.variables = tables.pushed_variables(self.agent)

@@ -50,7 +50,9 @@ class Trainer:
     _open_run_dir(paths, settings, cleanup)
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
-      tf.random.set_seed(seed)
+      # Python's generator too: Keras draws unseeded initializers' seeds
+      # from it.
+      tf.keras.utils.set_random_seed(seed)
     self.strategy = strategy
     specs = agent_lib.env_specs(settings.task_name)
     with strategy.scope():
