@@ -53,7 +53,7 @@ def main():
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from tf_agents.specs import tensor_spec  # pylint: disable=g-import-not-at-top
   from tf_agents.trajectories import time_step as ts  # pylint: disable=g-import-not-at-top
-  from planet_tf import relabel  # pylint: disable=g-import-not-at-top
+  from planet_tf.data import relabel  # pylint: disable=g-import-not-at-top
   from planet_tf.agents import GlamorAgent  # pylint: disable=g-import-not-at-top
   from planet_tf.models import InverseDynamics  # pylint: disable=g-import-not-at-top
   from planet_tf.networks import ImpalaEncoder  # pylint: disable=g-import-not-at-top

@@ -28,7 +28,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 
 try:
   import reverb  # pylint: disable=g-import-not-at-top

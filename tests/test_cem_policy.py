@@ -21,7 +21,7 @@ from tf_agents.utils import common
 
 from planet_tf import models
 from planet_tf import networks
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 from planet_tf.planning import cem
 from planet_tf.policies import CemPolicy
 from planet_tf.policies import CollectCemPolicy

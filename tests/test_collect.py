@@ -6,9 +6,9 @@ import tensorflow as tf
 from tf_agents.policies import random_tf_policy
 from tf_agents.specs import tensor_spec
 
-from planet_tf import collect
+from planet_tf.data import collect
 from planet_tf import envs
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 
 
 def _replay_for(tf_env):
@@ -25,9 +25,10 @@ def test_random_seed_episodes_fill_the_replay():
   tf_env = envs.load_tf('cartpole_balance', episode_length=80, seed=0)  # 10 steps.
   try:
     replay = _replay_for(tf_env)
-    returns = collect.collect_random_episodes(tf_env, [replay], 2)
+    collect.collect_random_episodes(tf_env, [replay], 2)
   finally:
     tf_env.close()
+  returns = replay.episode_returns()
   assert len(returns) == 2 and all(r > 0 for r in returns)
   assert replay.episode_lengths() == [11, 11]
   chunk = replay.sample(20, 11)  # Whole episodes: the chunk's rewards sum up.

@@ -13,7 +13,7 @@ from tf_agents.environments import py_environment
 from tf_agents.specs import array_spec
 from tf_agents.trajectories import time_step as ts
 
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
 from planet_tf.distributed import settings as distributed_settings
 from planet_tf.envs import custom
 from planet_tf.envs import multitask

@@ -13,7 +13,7 @@ from tf_agents.policies import random_tf_policy
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import envs
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 
 PAPER_REPEATS = {
     'cartpole_balance': 8, 'cartpole_swingup': 8, 'reacher_easy': 4,

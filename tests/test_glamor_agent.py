@@ -9,7 +9,7 @@ import tensorflow as tf
 from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
-from planet_tf import relabel
+from planet_tf.data import relabel
 from planet_tf.agents import GlamorAgent
 from planet_tf.models import InverseDynamics
 from planet_tf.networks import ImpalaEncoder

@@ -17,8 +17,8 @@ import tensorflow as tf
 from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.environments import tf_py_environment
 
-from planet_tf import goal_evaluation
-from planet_tf import hindsight_replay
+from planet_tf.evaluation import goals as goal_evaluation
+from planet_tf.data import hindsight_replay
 from planet_tf.agents import GlamorAgent
 from planet_tf.envs import goal_env
 from planet_tf.models import InverseDynamics

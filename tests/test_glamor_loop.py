@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from planet_tf import config
-from planet_tf import glamor_train_eval
+from planet_tf.loops import glamor as glamor_train_eval
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
 from planet_tf.cli import train as train_cli
+from planet_tf.loops import registry
 from planet_tf.envs import goal_suite
 
 GLAMOR_FILES = [f for f in config.available_gin_files()
@@ -108,23 +109,24 @@ def test_the_control_task_files_are_at_the_paper_s_sizes():
 
 
 @pytest.mark.parametrize('name', ['cheetah.gin', 'tiny.gin', 'multitask.gin'])
-def test_planet_files_bind_no_loop_and_train_runs_planet(name):
+def test_planet_files_bind_no_loop_and_train_runs_planet(name, monkeypatch):
   config.parse_gin([name], finalize=False)
   assert 'train.loop' not in gin.config_str()
+  # Without train.loop, train builds PlaNet's settings and runs PlaNet's kind.
   calls = []
-  gin.clear_config()
-  train_cli.train('/nowhere', loop=lambda root, **kw: calls.append((root, kw)))
-  assert calls == [('/nowhere', {})]
-  train_cli.train('/nowhere', loop=lambda root, **kw: calls.append(kw),
-                  max_minutes=2.0)
-  assert calls[-1] == {'max_minutes': 2.0}
-  # The default is PlaNet's loop itself.
-  assert train_cli.train.__wrapped__.__defaults__[0] is train_eval.train_eval
+  planet_kind = registry.kind(registry.DEFAULT)
+  monkeypatch.setitem(registry.KINDS, registry.DEFAULT, dataclasses.replace(
+      planet_kind, run=lambda root, settings: calls.append((root, settings))))
+  train_cli.train('/nowhere')
+  train_cli.train('/nowhere', max_minutes=2.0)
+  assert [root for root, _ in calls] == ['/nowhere'] * 2
+  assert all(isinstance(s, train_eval.Settings) for _, s in calls)
+  assert calls[0][1].max_minutes is None and calls[1][1].max_minutes == 2.0
 
 
 def test_a_run_without_a_stored_loop_is_planet_s(tmp_path):
-  assert run_dir.loop_of_run(str(tmp_path)) == 'train_eval'
+  assert registry.loop_of_run(str(tmp_path)) == 'train_eval'
   (tmp_path / 'train').mkdir()
   (tmp_path / 'train' / 'config.gin').write_text(
       "train.loop = @glamor_train_eval\nglamor_train_eval.horizon = 10\n")
-  assert run_dir.loop_of_run(str(tmp_path)) == 'glamor_train_eval'
+  assert registry.loop_of_run(str(tmp_path)) == 'glamor_train_eval'

@@ -12,9 +12,11 @@ import pytest
 import tensorflow as tf
 
 import bin_commands
-from planet_tf import goal_evaluation
+from planet_tf.evaluation import goals as goal_evaluation
 from planet_tf import run_dir
-from planet_tf.run_dir import restore
+from planet_tf.loops import evaluate as evaluation
+from planet_tf.loops import registry
+from planet_tf.loops import restore
 
 # glamor_tiny.gin: 3-step episodes, 2 seed episodes (6 steps), batches of 8,
 # 4 examples per collected step: floor(4 * (steps - 6) / 8) updates are due.
@@ -80,7 +82,7 @@ def test_a_run_writes_success_rates_videos_and_its_loop(run):
   assert {'losses/loss', 'losses/goal_nll', 'losses/prior_nll',
           'Metrics/Epsilon', 'Metrics/CollectSuccess'} <= bin_commands.tags(
               os.path.join(root, 'train'))
-  assert run_dir.loop_of_run(root) == 'glamor_train_eval'
+  assert registry.loop_of_run(root) == 'glamor_train_eval'
   assert os.path.isdir(os.path.join(root, 'policies', '4'))
 
 
@@ -91,9 +93,9 @@ def test_export_from_the_checkpoint_and_evaluate_it(run, tmp_path):
   assert type(agent).__name__ == 'GlamorAgent'
   assert int(agent.train_step_counter.numpy()) == 4
   path = restore.export_from_run(root, output_dir=str(tmp_path / 'policy'))
-  assert goal_evaluation.is_goal_policy(root)
+  assert evaluation.is_goal_policy(root)
   videos = tmp_path / 'videos'
-  policy_dir, episodes, random_rate = goal_evaluation.evaluate(
+  policy_dir, episodes, random_rate = evaluation.evaluate_goals(
       root, video_dir=str(videos), seed=0)
   assert policy_dir.endswith(os.path.join('policies', '4'))
   assert [e.goal_index for e in episodes] == [0, 1, 2]  # Every goal once.

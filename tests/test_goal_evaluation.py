@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from tf_agents.trajectories import policy_step
 
-from planet_tf import goal_evaluation
+from planet_tf.evaluation import goals as goal_evaluation
 from planet_tf.envs import goal_env
 
 TASK, SIZE, HORIZON = 'point_mass_easy', 16, 5

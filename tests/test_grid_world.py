@@ -4,7 +4,7 @@ at the horizon, and success means the goal's very cell."""
 import numpy as np
 import tensorflow as tf
 
-from planet_tf import goal_evaluation
+from planet_tf.evaluation import goals as goal_evaluation
 from planet_tf.envs import grid_world
 from planet_tf.networks import ImpalaEncoder
 

@@ -8,7 +8,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-from planet_tf import hindsight_replay
+from planet_tf.data import hindsight_replay
 
 F, M, L = ts.StepType.FIRST, ts.StepType.MID, ts.StepType.LAST
 A, END, PAD = 3, 3, 4

@@ -122,10 +122,10 @@ def _cycle(graph):
 
 
 def test_the_graph_is_read_from_every_module():
-  assert {'planet_tf.models.world_model', 'planet_tf.losses',
+  assert {'planet_tf.models.world_model', 'planet_tf.models.losses',
           'planet_tf.agents.planet_agent', 'planet_tf.run_dir'} <= set(MODULES)
   graph = _graph()
-  assert 'planet_tf.losses' in graph['planet_tf.models.world_model']
+  assert 'planet_tf.models.losses' in graph['planet_tf.models.world_model']
   assert 'planet_tf.policies' in graph['planet_tf.agents.planet_agent']
 
 
@@ -151,4 +151,4 @@ def test_no_import_circle_between_layers():
 
 
 def test_losses_compute_terms_only():
-  assert not _graph()['planet_tf.losses']
+  assert not _graph()['planet_tf.models.losses']

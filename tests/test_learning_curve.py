@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from planet_tf import learning_curve
+from planet_tf.evaluation import learning_curve
+from planet_tf.loops import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -212,7 +213,8 @@ def test_runs_differing_only_in_seed_or_resumable_settings_are_grouped(
   # A run without a stored config is a group of its own.
   _write_seed_run(tmp_path / 'run_4', {5: [400]}, 'none')
   groups = learning_curve.group_runs(
-      _load(tmp_path, 'run_1', 'run_2', 'run_3', 'run_4'))
+      _load(tmp_path, 'run_1', 'run_2', 'run_3', 'run_4'),
+      registry.resumable_bindings())
   assert [(g.name, g.seeds) for g in groups] == [('run', 3), ('run_4', 1)]
   assert [os.path.basename(r.root_dir) for r in groups[0].runs] == [
       'run_1', 'run_2', 'run_3']
@@ -230,7 +232,8 @@ def test_glamor_runs_group_over_their_own_resumable_settings():
           'glamor_train_eval.seed': '3'}),
       learning_curve.Run('g_s3', None, rows, config={
           **config, 'glamor_train_eval.horizon': '20'})]
-  assert [g.seeds for g in learning_curve.group_runs(runs)] == [2, 1]
+  assert [g.seeds for g in learning_curve.group_runs(
+      runs, registry.resumable_bindings())] == [2, 1]
 
 
 def test_greedy_rows_at_one_episode_are_averaged_within_the_seed_first(

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
-from planet_tf import losses
+from planet_tf.models import losses
 from planet_tf.models import DeterministicRNN
 from planet_tf.models import LatentState
 from planet_tf.models import RSSM

@@ -15,12 +15,12 @@ from tf_agents.trajectories import time_step as ts
 
 import bin_commands
 from planet_tf import config
-from planet_tf import evaluation
+from planet_tf.loops import evaluate as evaluation
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
 from planet_tf.agents import heads
 from planet_tf.policies import export_policy
-from planet_tf.run_dir import restore
+from planet_tf.loops import restore
 
 HORIZON = 3
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tf_agents.trajectories import time_step as ts
 
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 
 import fake_episodes
 

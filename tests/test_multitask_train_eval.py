@@ -13,10 +13,12 @@ import tensorflow as tf
 
 import bin_commands
 from planet_tf import config
-from planet_tf import evaluation
-from planet_tf import learning_curve
+from planet_tf.loops import evaluate as evaluation
+from planet_tf.loops import registry
+from planet_tf.evaluation import episodes
+from planet_tf.evaluation import learning_curve
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
 
 TASKS = ['cartpole_swingup', 'cheetah_run']
 STEPS = {'cartpole_swingup': 10, 'cheetah_run': 20}  # 80 simulator steps / R.
@@ -166,12 +168,12 @@ def test_a_multitask_run_tells_its_tasks(tmp_path):
   (tmp_path / 'train' / 'config.gin').write_text(
       "train_eval.task_name = None\n"
       "train_eval.task_names = ('cartpole_swingup', 'cheetah_run')\n")
-  assert run_dir.tasks_of_run(root) == TASKS
-  assert run_dir.task_of_run(root) is None
+  assert registry.tasks_of_run(root) == TASKS
+  assert registry.task_of_run(root) is None
   (tmp_path / 'train' / 'config.gin').write_text(
       "train_eval.task_name = 'cheetah_run'\n")
-  assert run_dir.tasks_of_run(root) == ['cheetah_run']
-  assert run_dir.tasks_of_run(str(tmp_path / 'elsewhere')) is None
+  assert registry.tasks_of_run(root) == ['cheetah_run']
+  assert registry.tasks_of_run(str(tmp_path / 'elsewhere')) is None
 
 
 def test_a_one_task_run_plots_as_before():
@@ -205,7 +207,7 @@ def test_multitask_gin_trains_at_tiny_sizes(tmp_path):
   assert [r['task'] for r in rows if r['policy'] == 'collect'] == [
       'cartpole_swingup']
   # One SavedModel for all six, acting in the longest action (6-d).
-  policy = evaluation.load_saved_policy(os.path.join(root, 'policies', '2'))
+  policy = episodes.load_saved_policy(os.path.join(root, 'policies', '2'))
   assert policy.action_spec.shape == (6,)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from planet_tf import preprocessing
+from planet_tf.models import preprocessing
 
 
 def _images(seed=0):

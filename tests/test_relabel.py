@@ -4,7 +4,7 @@ taken to reach it, then END, then PAD; horizons stop at the trajectory's end."""
 import numpy as np
 import pytest
 
-from planet_tf import relabel
+from planet_tf.data import relabel
 
 A, END, PAD = 3, 3, 4
 ACTIONS = np.array([0, 1, 2, 0, 1], np.int32)  # T = 5 actions, 6 frames.

@@ -8,7 +8,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import envs
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 
 import fake_episodes
 

@@ -7,9 +7,9 @@ from dm_control import suite
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-from planet_tf import collect
+from planet_tf.data import collect
 from planet_tf import envs
-from planet_tf import replay as replay_lib
+from planet_tf.data import replay as replay_lib
 from planet_tf.envs import rewards as rewards_lib
 
 
@@ -74,14 +74,12 @@ def test_replay_stores_reward_dicts_and_reads_them_back(tmp_path):
       spec.step_type, spec.observation, tf_env.action_spec(), (),
       spec.step_type, spec.reward, spec.discount)
   replay = replay_lib.EpisodeReplay(data_spec, directory=str(tmp_path), seed=0)
-  returns = collect.collect_random_episodes(tf_env, [replay], num_episodes=2)
+  collect.collect_random_episodes(tf_env, [replay], num_episodes=2)
   tf_env.close()
   chunk = replay.sample(3, 4)
   assert set(chunk.reward) == {'forward', 'backward'}
   assert chunk.reward['forward'].shape == (3, 4)
   stored = replay.episode_returns()
   assert [set(r) for r in stored] == [{'forward', 'backward'}] * 2
-  assert [r['forward'] for r in stored] == pytest.approx(
-      [r['forward'] for r in returns])
   again = replay_lib.EpisodeReplay(data_spec, directory=str(tmp_path))
   assert again.episode_returns() == stored

@@ -7,26 +7,30 @@ import pytest
 import tensorflow as tf
 
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
+from planet_tf.loops import registry
 
 
 def test_a_root_dir_holding_other_files_is_refused(tmp_path):
   (tmp_path / 'notes.txt').write_text('mine')
   with pytest.raises(FileExistsError, match='holds no planet_tf run'):
-    run_dir.check_config(str(tmp_path), {'train_eval.task_name': "'x'"})
+    run_dir.check_config(str(tmp_path), {'train_eval.task_name': "'x'"},
+                         train_eval.RESUMABLE, train_eval.NAME)
   assert os.listdir(tmp_path) == ['notes.txt']
 
 
 def test_config_check_allows_resumable_changes_only(tmp_path):
   root = str(tmp_path)
   bindings = {'train_eval.batch_size': '50', 'RSSM.deter_size': '200'}
-  assert run_dir.check_config(root, bindings) is False
+  check = lambda b: run_dir.check_config(root, b, train_eval.RESUMABLE,  # pylint: disable=unnecessary-lambda-assignment
+                                         train_eval.NAME)
+  assert check(bindings) is False
   os.makedirs(os.path.join(root, 'train', 'episodes'))
   open(os.path.join(root, 'train', 'episodes', 'episode-000001-3.npz'),
        'w').close()
-  assert run_dir.check_config(root, dict(bindings)) is True
+  assert check(dict(bindings)) is True
   with pytest.raises(run_dir.ConfigMismatchError, match='train_eval.batch_size'):
-    run_dir.check_config(root, dict(bindings, **{'train_eval.batch_size': '16'}))
+    check(dict(bindings, **{'train_eval.batch_size': '16'}))
 
 
 def test_resumable_settings_are_left_out_of_the_stored_config():
@@ -35,7 +39,7 @@ def test_resumable_settings_are_left_out_of_the_stored_config():
       'video_interval', 'checkpoint_interval', 'max_minutes',
       'final_eval_episodes'}
   bindings = run_dir.run_bindings({'batch_size': 50, 'num_episodes': 9},
-                                  train_eval.RESUMABLE)
+                                  train_eval.RESUMABLE, train_eval.NAME)
   assert bindings['train_eval.batch_size'] == '50'
   assert 'train_eval.num_episodes' not in bindings
 
@@ -95,12 +99,12 @@ def test_a_run_tells_its_task_and_environment_settings(tmp_path):
       "planet_tf.envs.load.image_size = 32\nload.episode_length = None\n"
       "other.load.image_size = 1\nWorldModel.dynamics_fn = @RSSM\n"
       "train_eval.task_name = 'cartpole_balance'\n")
-  assert run_dir.task_of_run(root) == 'cheetah_run'  # config.gin wins.
+  assert registry.task_of_run(root) == 'cheetah_run'  # config.gin wins.
   assert run_dir.env_settings_of_run(root) == {
       'action_repeat': 4, 'image_size': 32, 'episode_length': None}
   assert run_dir.configurable_settings(root, 'WorldModel') == {
       'dynamics_fn': '@RSSM'}
-  assert run_dir.task_of_run(str(tmp_path / 'elsewhere')) is None
+  assert registry.task_of_run(str(tmp_path / 'elsewhere')) is None
 
 
 def test_returns_csv_has_named_columns_that_later_agents_extend(tmp_path):
@@ -171,6 +175,6 @@ def test_a_checkpoint_from_before_the_agent_owned_its_optimizer_is_refused(
 def test_a_runs_settings_are_read_through_its_included_gin_files(tmp_path):
   (tmp_path / 'operative_config.gin').write_text(
       "include 'tiny.gin'\nplanet_tf.envs.load.action_repeat = 2\n")
-  assert run_dir.task_of_run(str(tmp_path)) == 'cartpole_balance'
+  assert registry.task_of_run(str(tmp_path)) == 'cartpole_balance'
   settings = run_dir.env_settings_of_run(str(tmp_path))
   assert settings['action_repeat'] == 2 and settings['episode_length'] == 80

@@ -4,7 +4,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from planet_tf import summaries
+from planet_tf.evaluation import summaries
 
 
 def test_prediction_video_puts_truth_model_and_error_side_by_side():

@@ -170,7 +170,8 @@ def test_a_second_process_never_touches_a_live_runs_config(tmp_path):
   root = str(tmp_path / 'run')
   live = run_dir.lock(root)
   try:
-    run_dir.check_config(root, {'train_eval.task_name': "'cartpole_balance'"})
+    run_dir.check_config(root, {'train_eval.task_name': "'cartpole_balance'"},
+                         (), 'train_eval')
     config = os.path.join(root, 'train', 'config.gin')
     before = open(config).read()
     result = _train(root, 'RSSM.deter_size = 16')

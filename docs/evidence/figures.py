@@ -29,7 +29,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
-from planet_tf import learning_curve  # pylint: disable=g-import-not-at-top
+from planet_tf.evaluation import learning_curve  # pylint: disable=g-import-not-at-top
 
 
 def _pairs(specs):

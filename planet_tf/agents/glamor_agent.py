@@ -9,7 +9,7 @@ from tf_agents.agents import tf_agent
 
 from planet_tf import models
 from planet_tf import policies
-from planet_tf import relabel
+from planet_tf.data import relabel
 
 
 @gin.configurable

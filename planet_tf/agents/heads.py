@@ -4,7 +4,7 @@ An environment loaded with `rewards=(...)` (`planet_tf.envs.rewards`) has a dict
 reward spec `{name: []}`; its agent's world model gets one reward head per name
 (`WorldModel.reward_names`), and its policies plan with the first head. Every
 head can plan: `head_policy` builds a `CemPolicy` over the same world model.
-A scalar reward spec gives exactly today's agent (one head, `'reward'`).
+A scalar reward spec gives PlaNet's agent (one head, `'reward'`).
 """
 
 import functools

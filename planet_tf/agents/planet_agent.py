@@ -9,7 +9,7 @@ from tf_agents.trajectories import trajectory as trajectory_lib
 
 from planet_tf import models
 from planet_tf import policies
-from planet_tf import replay
+from planet_tf.data import replay
 
 # The paper's optimizer: Adam, global-norm clipping (App. A).
 OPTIMIZER_DEFAULTS = {'learning_rate': 1e-3, 'adam_epsilon': 1e-4,
@@ -66,8 +66,8 @@ class PlanetAgent(tf_agent.TFAgent):
       learning_rate, adam_epsilon: Adam's settings.
       grad_clip_norm: global norm the gradients are clipped to.
       jit_compile: compile the train step with XLA.
-        These four default to `OPTIMIZER_DEFAULTS`, or to the value bound under
-        their old name `WorldModel.<name>` (which gin files still use).
+        These four default to `OPTIMIZER_DEFAULTS`, or to a value bound as
+        `WorldModel.<name>`, which gin files may use for the same setting.
       train_step_counter: int64 variable incremented by every `train` call; a new
         one if None.
       debug_summaries, summarize_grads_and_vars: as `TFAgent` (unused).

@@ -22,8 +22,7 @@ same goals) and writes videos of the newest frame beside the goal
 from absl import flags
 
 from planet_tf import cli
-from planet_tf import evaluation
-from planet_tf import goal_evaluation
+from planet_tf.loops import evaluate as evaluation
 
 FLAGS = flags.FLAGS
 
@@ -47,7 +46,7 @@ def define_flags():
 def main(argv):
   cli.begin(argv)
   with cli.exit_on(FileNotFoundError, ValueError):
-    if goal_evaluation.is_goal_policy(FLAGS.policy):
+    if evaluation.is_goal_policy(FLAGS.policy):
       _evaluate_goal_policy()
       return
     policy_dir, returns = evaluation.evaluate(
@@ -61,7 +60,7 @@ def main(argv):
 
 def _evaluate_goal_policy():
   """A GLAMOR policy: success per goal, the rate, the random baseline's."""
-  policy_dir, episodes, random_rate = goal_evaluation.evaluate(
+  policy_dir, episodes, random_rate = evaluation.evaluate_goals(
       FLAGS.policy, FLAGS.num_episodes, FLAGS.video_dir, FLAGS.seed)
   for i, e in enumerate(episodes):
     print(f'episode {i}: goal {e.goal_index} '

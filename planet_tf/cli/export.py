@@ -10,13 +10,13 @@ In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
 or `SavedModelPyTFEagerPolicy`. A SavedModel plans with one reward head: for a run
 with named rewards, --reward_head chooses it (default output
 <root_dir>/policies/<train step>-<head>). All logic lives in
-`planet_tf.run_dir.restore.export_from_run`.
+`planet_tf.loops.restore.export_from_run`.
 """
 
 from absl import flags
 
 from planet_tf import cli
-from planet_tf.run_dir import restore
+from planet_tf.loops import restore
 
 FLAGS = flags.FLAGS
 

@@ -17,7 +17,7 @@ greedy returns with a min–max band over seeds, the seed count in the legend.
 Then a markdown table of each run's latest greedy returns against the paper's,
 and one per group: the mean ± standard error over seeds of each seed's greedy
 return at its last evaluation. Needs matplotlib (`pip install
-'planet_tf[plot]'`). All logic lives in `planet_tf.learning_curve`.
+'planet_tf[plot]'`). All logic lives in `planet_tf.evaluation.learning_curve`.
 """
 
 import os
@@ -26,7 +26,8 @@ from absl import app
 from absl import flags
 
 from planet_tf import cli
-from planet_tf import learning_curve
+from planet_tf.evaluation import learning_curve
+from planet_tf.loops import registry
 
 FLAGS = flags.FLAGS
 
@@ -51,7 +52,8 @@ def main(argv):
     else:
       output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
                                 if len(run_dirs) == 1 else 'returns.png')
-      learning_curve.plot_runs(runs, output, FLAGS.title or '')
+      learning_curve.plot_runs(runs, output, FLAGS.title or '',
+                               ignored=registry.resumable_bindings())
   if len(runs) == 1:
     for policy, stats in learning_curve.summarize(runs[0].rows).items():
       print(f'{policy:8s} {stats["count"]:4d} episodes  mean '
@@ -60,7 +62,8 @@ def main(argv):
   print(learning_curve.markdown_table(runs))
   if len(runs) > 1:
     print()
-    print(learning_curve.group_table(learning_curve.group_runs(runs)))
+    print(learning_curve.group_table(learning_curve.group_runs(
+        runs, registry.resumable_bindings())))
   print(f'wrote {output}')
 
 

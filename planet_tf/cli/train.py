@@ -25,9 +25,8 @@ import gin
 
 from planet_tf import cli
 from planet_tf import config
-from planet_tf import glamor_train_eval  # pylint: disable=unused-import  (gin: @glamor_train_eval)
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import registry
 
 FLAGS = flags.FLAGS
 
@@ -46,26 +45,27 @@ def define_flags():
 
 
 @gin.configurable(denylist=['root_dir', 'max_minutes'])
-def train(root_dir, loop=train_eval.train_eval, max_minutes=None):
-  """Runs the training loop `loop` (gin: `train.loop`) in `root_dir`.
+def train(root_dir, loop=None, max_minutes=None):
+  """Runs the agent kind whose settings `loop` is (gin: `train.loop`) in
+  `root_dir`.
 
-  PlaNet's loop is the default, so a gin file that binds no loop (every
-  PlaNet file) runs PlaNet and stores no `train.loop`: runs written before
-  loops could be chosen resume unchanged. A run that binds one stores the
-  binding with its configuration (`run_dir.loop_of_run`).
+  PlaNet's is the default (`registry.DEFAULT`), so a gin file that binds no
+  loop (every PlaNet file) runs PlaNet and stores no `train.loop`. A run that
+  binds one stores the binding with its configuration
+  (`registry.loop_of_run`).
 
   Args:
     root_dir: the run directory.
-    loop: `(root_dir, max_minutes=...) -> summary dict`, e.g.
-      `@glamor_train_eval`.
-    max_minutes: `--max_minutes`, passed to the loop when set.
+    loop: a kind's settings class, e.g. `@glamor_train_eval`; its values are
+      the gin bindings of its name.
+    max_minutes: `--max_minutes`, the settings' `max_minutes` when set.
 
   Returns:
-    The loop's summary.
+    The run's summary.
   """
-  if max_minutes is None:
-    return loop(root_dir)
-  return loop(root_dir, max_minutes=max_minutes)
+  loop = loop or registry.kind(registry.DEFAULT).settings
+  settings = loop() if max_minutes is None else loop(max_minutes=max_minutes)
+  return registry.kind_of_settings(settings).run(root_dir, settings)
 
 
 def default_root_dir(gin_files):

@@ -21,8 +21,8 @@ from tf_agents.train import actor as actor_lib
 from tf_agents.utils import lazy_loader
 
 from planet_tf import envs
-from planet_tf import evaluation
-from planet_tf import replay as replay_lib
+from planet_tf.evaluation import episodes as evaluation
+from planet_tf.data import replay as replay_lib
 from planet_tf import run_dir
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes

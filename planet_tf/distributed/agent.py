@@ -4,7 +4,7 @@ from tf_agents.specs import tensor_spec
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import envs
-from planet_tf.agents import PlanetAgent
+from planet_tf.agents import heads
 
 
 def env_specs(task_name):
@@ -27,8 +27,8 @@ def make_agent(settings, seed=None, specs=None):
     specs: `(time_step_spec, action_spec)`; read from the env when None.
   """
   time_step_spec, action_spec = specs or env_specs(settings.task_name)
-  agent = PlanetAgent(time_step_spec, action_spec,
-                      train_sequence_length=settings.sequence_length,
-                      seed=seed)
+  agent = heads.make_agent(time_step_spec, action_spec,
+                           train_sequence_length=settings.sequence_length,
+                           seed=seed)
   agent.initialize()
   return agent

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from planet_tf import replay
+from planet_tf.data import replay
 
 _NAME = re.compile(r'^episode-\d+-(\d+)\.npz$')
 

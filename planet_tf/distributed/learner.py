@@ -20,15 +20,17 @@ from tf_agents.replay_buffers import reverb_replay_buffer
 from tf_agents.train import learner as learner_lib
 
 from planet_tf import envs
-from planet_tf import evaluation
+from planet_tf.evaluation import episodes as evaluation
 from planet_tf import run_dir
-from planet_tf import summaries
+from planet_tf.evaluation import summaries
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes
 from planet_tf.distributed import settings as settings_lib
 from planet_tf.distributed import status
 from planet_tf.distributed import tables
-from planet_tf.policies import saver
+from planet_tf.loops import agent_loop
+from planet_tf.loops import planet
+from planet_tf.loops import skeleton
 
 # How long one sample may wait on the rate limiter before the learner looks
 # at the run again (stop, evaluation) and retries.
@@ -47,7 +49,8 @@ class Trainer:
     self.settings = settings = settings_lib.loop_settings()
     self.paths = paths = run_dir.RunDir(root_dir)
     self.root_dir = root_dir
-    _open_run_dir(paths, settings, cleanup)
+    skeleton.open_run_dir(paths, planet.stored_settings(settings),
+                          planet.RESUMABLE, cleanup, planet.NAME)
     seed = run_dir.invocation_seed(settings.seed, root_dir)
     if seed is not None:
       # Python's generator too: Keras draws unseeded initializers' seeds
@@ -110,7 +113,8 @@ class Trainer:
     return int(self.train_step.numpy()) - start
 
   def evaluate(self, count, env_steps):
-    """The greedy policy's return on `num_eval_episodes`; a CSV row, summaries."""
+    """The greedy policy's mean return on `num_eval_episodes`; a `returns.csv`
+    row per episode, summaries of the mean."""
     runs = evaluation.run_episodes(self.eval_env, self.eval_policy,
                                    self.settings.num_eval_episodes,
                                    record_frames=True)
@@ -124,19 +128,17 @@ class Trainer:
       summaries.scalars({'AverageReturn_vs_Episodes': value}, count,
                         'Metrics/')
       summaries.video('eval/episode', runs[0].frames, self.train_step)
-    run_dir.append_return(self.root_dir, count, env_steps,
-                          int(self.train_step.numpy()), 'greedy', value)
+    for e in runs:
+      run_dir.append_return(self.root_dir, count, env_steps,
+                            int(self.train_step.numpy()), 'greedy',
+                            e.reward_sum)
     return value
 
   def save(self):
-    self.checkpoint.save(int(self.train_step.numpy()))
-    run_dir.write_operative_config(self.root_dir)
+    agent_loop.save(self.paths, self.checkpoint, self.train_step)
 
   def export(self):
-    step = int(self.train_step.numpy())
-    final = self.paths.policy_dir(step)
-    if not os.path.exists(final):
-      saver.export_policy(self.agent.policy, final, train_step=self.train_step)
+    agent_loop.export(self.paths, {None: self.agent.policy}, self.train_step)
 
   def after_episodes(self, before, after, env_steps):
     """The evaluation, checkpoint and export due for episodes `(before, after]`."""
@@ -184,16 +186,3 @@ def run_learner(root_dir, address, strategy=None):
     trainer.write_status(seen, env_steps)
     return {'episodes': seen, 'env_steps': env_steps,
             'train_steps': int(trainer.train_step.numpy())}
-
-
-def _open_run_dir(paths, settings, cleanup):
-  """Locks the run and checks its stored configuration, as `bin/train` does."""
-  new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
-  lock = run_dir.lock(paths.root)
-  try:
-    settings_lib.check_run_config(paths.root, settings)
-  except Exception:
-    run_dir.unlock(lock, remove_dirs=new_dirs[::-1])
-    raise
-  cleanup.callback(lock.close)
-  saver.remove_stale_exports(paths.policies_dir)

@@ -6,7 +6,6 @@ gin file configures `bin/train` and the distributed processes alike.
 """
 
 import dataclasses
-import inspect
 import math
 from typing import Optional
 
@@ -14,36 +13,29 @@ import gin
 
 from planet_tf import envs
 from planet_tf import run_dir
-from planet_tf import train_eval
+from planet_tf.loops import planet as train_eval
 
 
 def loop_settings() -> train_eval.Settings:
-  """`train_eval.Settings` from the bound `train_eval.*` values (else defaults).
+  """PlaNet's `Settings` from the bound `train_eval.*` values (else defaults).
 
   Raises:
-    ValueError: as `train_eval.Settings`, or for several tasks or the user's
-      own environments (bin/train only, for now).
+    ValueError: as `Settings`, or for what needs `bin/train`: several tasks,
+      the user's own environments, a final evaluation of its own size.
   """
-  values = {}
-  for name, parameter in inspect.signature(train_eval.train_eval).parameters.items():
-    if name == 'root_dir':
-      continue
-    try:
-      values[name] = gin.query_parameter(f'train_eval.{name}')
-    except ValueError:  # Not bound: the signature's default.
-      values[name] = parameter.default
-  if values['task_names'] is not None:
+  settings = train_eval.Settings()
+  if settings.task_names is not None:
     raise ValueError('Distributed PlaNet trains one task (train_eval.task_name); '
                      'several tasks (train_eval.task_names) need bin/train.')
-  if values['env_constructors']:
+  if settings.env_constructors:
     raise ValueError('Distributed PlaNet trains the tasks of planet_tf.envs.'
                      'TASKS only; your own environment '
                      '(train_eval.env_constructors) trains with bin/train.')
-  if values['final_eval_episodes'] is not None:
+  if settings.final_eval_episodes is not None:
     raise ValueError('Distributed PlaNet evaluates every eval_interval '
                      'episodes only; a final evaluation of its own size '
                      '(train_eval.final_eval_episodes) needs bin/train.')
-  return train_eval.Settings(**values)
+  return settings
 
 
 def check_run_config(root_dir, settings):
@@ -56,8 +48,9 @@ def check_run_config(root_dir, settings):
       `run_dir.check_config`.
   """
   bindings = run_dir.run_bindings(train_eval.stored_settings(settings),
-                                  train_eval.RESUMABLE)
-  return run_dir.check_config(root_dir, bindings, train_eval.RESUMABLE)
+                                  train_eval.RESUMABLE, train_eval.NAME)
+  return run_dir.check_config(root_dir, bindings, train_eval.RESUMABLE,
+                              train_eval.NAME)
 
 
 @gin.configurable

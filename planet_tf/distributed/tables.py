@@ -14,7 +14,7 @@ from tf_agents.replay_buffers import reverb_utils
 from tf_agents.specs import tensor_spec
 from tf_agents.utils import lazy_loader
 
-from planet_tf import replay
+from planet_tf.data import replay
 
 reverb = lazy_loader.LazyLoader('reverb', globals(), 'reverb')
 

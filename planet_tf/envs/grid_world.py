@@ -1,4 +1,4 @@
-"""A small grid world from pixels: GLAMOR's check that fits a CPU (issue 12).
+"""A small grid world from pixels: a GLAMOR task that fits a CPU.
 
 The agent is the one lit cell of a `size x size` grid, drawn as `cell x cell`
 pixels; 4 actions move it up, right, down or left (into a wall: it stays). An

@@ -11,8 +11,8 @@ import gin
 import tensorflow as tf
 from tf_agents.trajectories import trajectory
 
-from planet_tf import losses
-from planet_tf import preprocessing
+from planet_tf.models import losses
+from planet_tf.models import preprocessing
 from planet_tf.models import sequence
 from planet_tf.models.rssm import RSSM
 from planet_tf.networks import ConvDecoder

@@ -2,10 +2,9 @@
 
 `RunDir` names its paths; `lock` keeps one process per run; `stored_config`
 stores the configuration and refuses a different one on resume, and reads a
-run's task and environment settings back; `RunCheckpoint` is the one
-save/restore path (of `train_eval` and of `restore.restore_agent`); `returns`
-writes and reads `eval/returns.csv`, `timing` `eval/timing.csv`. `restore` rebuilds a run's agent, so it
-imports the agents and is imported on its own (`planet_tf.run_dir.restore`).
+run's stored settings back; `RunCheckpoint` is the one save/restore path;
+`returns` writes and reads `eval/returns.csv`, `timing` `eval/timing.csv`.
+Persistence only: nothing here knows an agent, a policy or an environment.
 """
 
 from planet_tf.run_dir.checkpoint import RunCheckpoint
@@ -29,12 +28,9 @@ from planet_tf.run_dir.stored_config import check_config
 from planet_tf.run_dir.stored_config import configurable_settings
 from planet_tf.run_dir.stored_config import env_settings_of_run
 from planet_tf.run_dir.stored_config import invocation_seed
-from planet_tf.run_dir.stored_config import loop_of_run
 from planet_tf.run_dir.stored_config import parse_bindings
 from planet_tf.run_dir.stored_config import run_bindings
 from planet_tf.run_dir.stored_config import stored_bindings
-from planet_tf.run_dir.stored_config import task_of_run
-from planet_tf.run_dir.stored_config import tasks_of_run
 from planet_tf.run_dir.stored_config import write_operative_config
 from planet_tf.run_dir.timing import Clock
 from planet_tf.run_dir.timing import read_timing

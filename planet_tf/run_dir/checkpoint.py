@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from planet_tf.run_dir.errors import CheckpointError
 
-# Variables that only a checkpoint written before the optimizer moved from the
-# world model to the agent holds.
+# Variables of a checkpoint whose optimizer belongs to the world model (the
+# layout of planet_tf 0.1), which `RunCheckpoint` refuses with an explanation.
 _OLD_LAYOUT = '/_world_model/optimizer/'
 
 

@@ -63,20 +63,27 @@ def append_return(root_dir, episodes, env_steps, train_steps, policy, value,
 
 
 def read_returns(path) -> List[ReturnRow]:
-  """Reads a `returns.csv` (a file or a run directory); rows in file order.
+  """The rows of a `returns.csv` (a file or a run directory), as
+  `read_rows` reads them."""
+  return [ReturnRow(int(r['episodes']), int(r['env_steps']),
+                    int(r['train_steps']), r['policy'], float(r['return']),
+                    {k: v for k, v in r.items() if k not in COLUMNS})
+          for r in read_rows(path, 'returns.csv', COLUMNS)]
+
+
+def read_rows(path, name, columns) -> List[Dict[str, str]]:
+  """The rows, in file order, of a run's CSV file `eval/<name>` (`path` is
+  the file or the run directory) as dicts, checked to have `columns`.
 
   Raises:
     FileNotFoundError: if the file does not exist.
-    ValueError: if it lacks the `COLUMNS`.
+    ValueError: naming the file, its columns and the expected ones.
   """
   if os.path.isdir(path):
-    path = RunDir(path).returns_path
+    path = os.path.join(RunDir(path).eval_dir, name)
   with open(path) as f:
     reader = csv.DictReader(f)
-    if not set(COLUMNS) <= set(reader.fieldnames or ()):
-      raise ValueError(f'{path} is not a planet_tf returns.csv: columns '
-                       f'{reader.fieldnames}, expected {list(COLUMNS)}.')
-    return [ReturnRow(int(r['episodes']), int(r['env_steps']),
-                      int(r['train_steps']), r['policy'], float(r['return']),
-                      {k: v for k, v in r.items() if k not in COLUMNS})
-            for r in reader]
+    if not set(columns) <= set(reader.fieldnames or ()):
+      raise ValueError(f'{path} is not a planet_tf {name}: columns '
+                       f'{reader.fieldnames}, expected {list(columns)}.')
+    return list(reader)

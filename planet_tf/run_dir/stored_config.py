@@ -17,7 +17,7 @@ import numpy as np
 
 from planet_tf import config
 from planet_tf import files
-from planet_tf import replay
+from planet_tf.data import replay
 from planet_tf.run_dir.errors import ConfigMismatchError
 from planet_tf.run_dir.layout import RunDir
 
@@ -46,7 +46,7 @@ def parse_bindings(text):
   return {k: ' '.join(v.split()) for k, v in bindings.items()}
 
 
-def run_bindings(settings, resumable=(), name='train_eval'):
+def run_bindings(settings, resumable, name):
   """The configuration of a run: gin bindings plus the loop's actual settings.
 
   Args:
@@ -89,7 +89,7 @@ def _read(path):
   return bindings
 
 
-def check_config(root_dir, bindings, resumable=(), name='train_eval'):
+def check_config(root_dir, bindings, resumable, name):
   """Stores the configuration of a new run, or checks that a resumed run matches.
 
   Args:
@@ -122,8 +122,8 @@ def check_config(root_dir, bindings, resumable=(), name='train_eval'):
     files.atomic_write(path, _format(bindings))
     return False
   stored = _read(path)
-  # What the stored run actually used, defaults included: a binding added now
-  # with the value the run already had is no change.
+  # What the stored run actually used, defaults included: a binding this
+  # invocation adds with the value the run already had is no change.
   operative = _read(run.operative_config_path)
   differences = []
   for key in sorted(set(stored) | set(bindings)):
@@ -191,38 +191,6 @@ def configurable_settings(root_dir, configurable):
       except (ValueError, SyntaxError):
         settings[param] = value  # A reference such as `@RSSM`: kept as text.
   return settings
-
-
-def task_of_run(root_dir):
-  """The task name a run was trained on, from its stored configuration, or None.
-
-  None for a multi-task run too; see `tasks_of_run`.
-  """
-  return configurable_settings(root_dir, 'train_eval').get('task_name')
-
-
-def tasks_of_run(root_dir):
-  """The tasks a run was trained on: `[task_name]`, its `task_names`, or None.
-
-  Returns:
-    A list of task names (one for a one-task run), or None if the stored
-    configuration names no task.
-  """
-  settings = configurable_settings(root_dir, 'train_eval')
-  if settings.get('task_names'):
-    return list(settings['task_names'])
-  return [settings['task_name']] if settings.get('task_name') else None
-
-
-def loop_of_run(root_dir):
-  """The gin name of the loop that trained a run (`bin/train`'s `train.loop`).
-
-  Returns:
-    `'train_eval'` (PlaNet's, also for a run that stored no `train.loop`, as
-    every run before GLAMOR) or e.g. `'glamor_train_eval'`.
-  """
-  loop = configurable_settings(root_dir, 'train').get('loop', '@train_eval')
-  return str(loop).lstrip('@').rpartition('.')[2]
 
 
 def env_settings_of_run(root_dir):

@@ -16,6 +16,7 @@ import time
 from typing import List, NamedTuple
 
 from planet_tf.run_dir.layout import RunDir
+from planet_tf.run_dir.returns import read_rows
 
 COLUMNS = ('episodes', 'phase', 'wall_seconds', 'cpu_seconds',
            'total_wall_seconds', 'total_cpu_seconds')
@@ -31,21 +32,11 @@ class TimingRow(NamedTuple):
 
 
 def read_timing(path) -> List[TimingRow]:
-  """Reads a `timing.csv` (a file or a run directory); rows in file order.
-
-  Raises:
-    FileNotFoundError: if the file does not exist.
-    ValueError: if it lacks the `COLUMNS`.
-  """
-  if os.path.isdir(path):
-    path = RunDir(path).timing_path
-  with open(path) as f:
-    reader = csv.DictReader(f)
-    if tuple(reader.fieldnames or ()) != COLUMNS:
-      raise ValueError(f'{path} is not a planet_tf timing.csv: columns '
-                       f'{reader.fieldnames}, expected {list(COLUMNS)}.')
-    return [TimingRow(int(r['episodes']), r['phase'],
-                      *(float(r[c]) for c in COLUMNS[2:])) for r in reader]
+  """The rows of a `timing.csv` (a file or a run directory), as
+  `returns.read_rows` reads them."""
+  return [TimingRow(int(r['episodes']), r['phase'],
+                    *(float(r[c]) for c in COLUMNS[2:]))
+          for r in read_rows(path, 'timing.csv', COLUMNS)]
 
 
 class Clock:

@@ -18,7 +18,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
-from planet_tf import learning_curve  # pylint: disable=g-import-not-at-top
+from planet_tf.evaluation import learning_curve  # pylint: disable=g-import-not-at-top
 
 # baselines.py over 10 seeds, action repeat 8 (see README.md here).
 REFERENCES = {'uniform random actions': 245, 'all-zero actions': 750}

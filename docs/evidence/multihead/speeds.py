@@ -20,7 +20,7 @@ import numpy as np
 from tf_agents.trajectories import policy_step
 
 from planet_tf import envs
-from planet_tf import evaluation
+from planet_tf.evaluation import episodes as evaluation
 from planet_tf import run_dir as run_dir_lib
 
 HEADS = ('forward', 'backward')

@@ -12,15 +12,14 @@ line with a min–max band over the seeds, and summarized as mean ± standard
 error over the seeds (`group_table`).
 """
 
+import ast
 import math
 import os
 import re
 import statistics
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Collection, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from planet_tf import glamor_train_eval
 from planet_tf import run_dir as run_dir_lib
-from planet_tf import train_eval
 from planet_tf.run_dir import ReturnRow as Row
 
 POLICIES = {
@@ -42,14 +41,6 @@ PAPER_SCORES = {
 
 # How many of the newest greedy evaluations the table averages.
 LAST_EVALUATIONS = 5
-
-# Per loop (its gin name, the prefix of its stored bindings): the settings in
-# which runs of one configuration may differ, besides `seed`. They are those a
-# run may change on resume (`run_dir.check_config`).
-RESUMABLE = {
-    'train_eval': train_eval.RESUMABLE,
-    glamor_train_eval.NAME: glamor_train_eval.RESUMABLE,
-}
 
 # Policies whose returns are exploring episodes (drawn faintly per group).
 EXPLORING = ('random', 'collect')
@@ -104,8 +95,22 @@ def load_run(root_dir: str) -> Run:
     ValueError: if that file is not a planet_tf returns.csv.
   """
   rows = read_returns(run_dir_lib.RunDir(root_dir).returns_path)
-  return Run(root_dir, run_dir_lib.task_of_run(root_dir), rows,
+  return Run(root_dir, task_of_run(root_dir), rows,
              config=read_stored_config(root_dir))
+
+
+def task_of_run(root_dir: str) -> Optional[str]:
+  """The one task a run stored (its loop's `task_name`), or None: none
+  stored, or several tasks (`split_by_task` finds them in the rows)."""
+  for key, value in run_dir_lib.stored_bindings(root_dir).items():
+    if key.endswith('.task_name'):
+      try:
+        task = ast.literal_eval(value)
+      except (ValueError, SyntaxError):
+        continue
+      if isinstance(task, str):
+        return task
+  return None
 
 
 def split_by_task(run: Run) -> List[Run]:
@@ -139,19 +144,24 @@ class Group(NamedTuple):
     return len(self.runs)
 
 
-def configuration(bindings: Dict[str, str]) -> Dict[str, str]:
-  """What makes runs one configuration: their bindings but seed and resumable.
+def configuration(bindings: Dict[str, str],
+                  ignored: Collection[str] = ()) -> Dict[str, str]:
+  """What makes runs one configuration: their bindings but the seed.
+
+  A run stores no setting it may change on resume (`run_dir.run_bindings`),
+  so the seed is all that tells seeds of one configuration apart.
 
   Args:
     bindings: a run's stored bindings (`Run.config`).
+    ignored: further binding names to leave out, e.g. settings a loop may
+      change on resume (`planet_tf.loops.registry.resumable_bindings()`), for
+      runs that stored them.
 
   Returns:
-    `bindings` without `<loop>.seed` and the `<loop>.<setting>` of every
-    `RESUMABLE` setting of each loop.
+    `bindings` without any `<loop>.seed` and the `ignored` names.
   """
-  ignored = {f'{loop}.{setting}' for loop, settings in RESUMABLE.items()
-             for setting in set(settings) | {'seed'}}
-  return {k: v for k, v in bindings.items() if k not in ignored}
+  return {k: v for k, v in bindings.items()
+          if not k.endswith('.seed') and k not in ignored}
 
 
 def _group_name(runs: Sequence[Run]) -> str:
@@ -170,7 +180,8 @@ def _group_name(runs: Sequence[Run]) -> str:
   return f'{name}/{runs[0].task}' if runs[0].label else name
 
 
-def group_runs(runs: Sequence[Run]) -> List[Group]:
+def group_runs(runs: Sequence[Run],
+               ignored: Collection[str] = ()) -> List[Group]:
   """Gathers the runs (curves) of one configuration and task into groups.
 
   Runs belong together when their stored configs are equal except for the
@@ -180,6 +191,7 @@ def group_runs(runs: Sequence[Run]) -> List[Group]:
 
   Args:
     runs: curves from `load_run` (and `split_by_task`).
+    ignored: as `configuration`'s.
 
   Returns:
     The groups in the order their first run appears, each with its runs in
@@ -190,7 +202,7 @@ def group_runs(runs: Sequence[Run]) -> List[Group]:
     if run.config is None:
       key = ('no config', i)
     else:
-      key = (run.task, tuple(sorted(configuration(run.config).items())))
+      key = (run.task, tuple(sorted(configuration(run.config, ignored).items())))
     members.setdefault(key, []).append(run)
   return [Group(_group_name(group), group[0].task, group)
           for group in members.values()]
@@ -414,7 +426,8 @@ def plot(rows: List[Row], output: str, title: str = '',
 
 
 def plot_runs(runs: Sequence[Run], output: str, title: str = '',
-              max_return: float = 1000.0) -> List[str]:
+              max_return: float = 1000.0,
+              ignored: Collection[str] = ()) -> List[str]:
   """Draws several runs' greedy returns in one figure, one curve per group.
 
   The runs are grouped by `group_runs`; each group is one colour: the mean
@@ -429,6 +442,7 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
     output: path of the PNG (its directory is created).
     title: the figure's title.
     max_return: top of the y axis; raised to the largest return if higher.
+    ignored: as `group_runs`'s.
 
   Returns:
     The legend's labels, in order: `group_label` of each group with greedy
@@ -444,7 +458,7 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
   colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
   drawn_paper = set()
   top = max_return
-  for i, group in enumerate(group_runs(runs)):
+  for i, group in enumerate(group_runs(runs, ignored)):
     colour = colours[i % len(colours)]
     exploring = across_seeds([mean_by_episode(run.rows, EXPLORING)
                               for run in group.runs])

@@ -1,103 +1,23 @@
-"""Evaluating a policy: whole episodes through a TF-Agents `PyDriver`, with videos.
+"""`bin/evaluate`'s logic: an exported policy on its run's task, or a
+goal-conditioned policy (GLAMOR) on its run's goals.
 
-Used by the training loop (the greedy `CemPolicy`) and by `bin/evaluate` (an
-exported SavedModel, which acts without planet_tf).
+The environment is rebuilt from the run's stored configuration, which its
+agent kind's loop wrote (`registry`); the policy is the SavedModel alone.
 """
 
 import os
-from typing import List, NamedTuple, Optional
 
 import gin
-import numpy as np
-from tf_agents.drivers import py_driver
-from tf_agents.policies import py_tf_eager_policy
+import tensorflow as tf
 
 from planet_tf import config
 from planet_tf import envs
 from planet_tf import run_dir as run_dir_lib
-from planet_tf import summaries
-
-
-class Episode(NamedTuple):
-  """One evaluation episode: its undiscounted `reward_sum` and its `frames`.
-
-  `frames` is uint8 `[T + 1, H, W, C]` (every observation, the last one included)
-  when videos were asked for, else None.
-  """
-  reward_sum: float
-  frames: Optional[np.ndarray]
-
-
-class _EpisodeRecorder:
-  """A `PyDriver` observer that sums rewards and keeps frames, episode by episode.
-
-  Trajectories are unbatched or `[1, ...]`; a boundary step (LAST -> FIRST) ends
-  the episode and carries its final observation.
-  """
-
-  def __init__(self, record_frames, reward_name=None):
-    self._record_frames = record_frames
-    self._reward_name = reward_name
-    self.episodes: List[Episode] = []
-    self._reward_sum = 0.0
-    self._frames = []
-
-  def __call__(self, traj):
-    boundary = bool(np.all(traj.is_boundary()))
-    if self._record_frames:
-      self._frames.append(np.asarray(traj.observation).reshape(
-          np.shape(traj.observation)[-3:]))
-    if not boundary:
-      self._reward_sum += float(np.sum(self._reward(traj.reward)))
-    else:
-      frames = np.stack(self._frames) if self._record_frames else None
-      self.episodes.append(Episode(self._reward_sum, frames))
-      self._reward_sum, self._frames = 0.0, []
-
-  def _reward(self, reward):
-    if not isinstance(reward, dict):
-      return reward
-    if self._reward_name not in reward:
-      raise ValueError(f'The environment has named rewards {sorted(reward)}; '
-                       'say which one an episode\'s return sums (reward_name).')
-    return reward[self._reward_name]
-
-
-def as_py_policy(policy):
-  """Wraps a `TFPolicy` for a `PyDriver`; the action is a traced `tf.function`."""
-  return py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True,
-                                            batch_time_steps=True)
-
-
-def run_episodes(env, policy, num_episodes, record_frames=False,
-                 reward_name=None):
-  """Runs `num_episodes` whole episodes of `policy` in `env`.
-
-  Args:
-    env: an unbatched `PyEnvironment` (e.g. `planet_tf.envs.load(...)`).
-    policy: a `PyPolicy`, e.g. `as_py_policy(tf_policy)` or a
-      `SavedModelPyTFEagerPolicy`; its state starts at `get_initial_state(1)`.
-    num_episodes: episodes to run, >= 1.
-    record_frames: keep every observation of each episode.
-    reward_name: for an environment with named rewards (a dict reward), the
-      one each episode's `reward_sum` sums.
-
-  Returns:
-    A list of `Episode`s.
-  """
-  if num_episodes < 1:
-    raise ValueError(f'num_episodes must be >= 1, got {num_episodes}.')
-  recorder = _EpisodeRecorder(record_frames, reward_name)
-  driver = py_driver.PyDriver(env, policy, observers=[recorder],
-                              max_episodes=num_episodes)
-  driver.run(env.reset(), policy.get_initial_state(1))
-  return recorder.episodes
-
-
-def load_saved_policy(policy_dir):
-  """Loads an exported policy as a `PyPolicy` (no planet_tf code involved)."""
-  return py_tf_eager_policy.SavedModelPyTFEagerPolicy(
-      policy_dir, load_specs_from_pbtxt=True, use_tf_function=True)
+from planet_tf.envs import goal_suite
+from planet_tf.evaluation import episodes as episodes_lib
+from planet_tf.evaluation import goals
+from planet_tf.evaluation import summaries
+from planet_tf.loops import registry
 
 
 def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
@@ -109,7 +29,7 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
   the run's configuration is read: the SavedModel carries the model. A policy
   whose action is longer than the task's (a multi-task policy) acts through
   `envs.PaddedActionEnv`: the task receives its own first dimensions. A task
-  of the user's own environment (`train_eval.env_constructors`) is built by
+  of the user's own environment (`env_constructors` of the run) is built by
   the run's constructor, configured as in the run (`_run_constructors`).
 
   Args:
@@ -139,7 +59,7 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
   env_kwargs, run_tasks = {}, None
   if run_dir is not None:
     env_kwargs = run_dir_lib.env_settings_of_run(run_dir)
-    run_tasks = run_dir_lib.tasks_of_run(run_dir)
+    run_tasks = registry.tasks_of_run(run_dir)
   if run_tasks and len(run_tasks) > 1:
     if task_name not in run_tasks:
       raise ValueError(
@@ -157,12 +77,12 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
         f'{", ".join(sorted(envs.TASKS))}).')
   constructors = ({} if run_dir is None else
                   _run_constructors(run_dir, task_name))
-  policy = load_saved_policy(policy_dir)
+  policy = episodes_lib.load_saved_policy(policy_dir)
   reward_head, env_kwargs = _reward_head(policy, policy_dir, reward_head,
                                          env_kwargs)
   env = _task_env(task_name, policy.action_spec, seed, env_kwargs,
                   constructors)
-  episodes = run_episodes(env, policy, num_episodes,
+  episodes = episodes_lib.run_episodes(env, policy, num_episodes,
                           record_frames=video_dir is not None,
                           reward_name=reward_head)
   env.close()
@@ -212,8 +132,7 @@ def _run_constructors(run_dir, task_name):
   Returns:
     `{task name: constructor}`; `{}` for a task of `envs.TASKS`.
   """
-  stored = run_dir_lib.configurable_settings(run_dir, 'train_eval').get(
-      'env_constructors')
+  stored = registry.settings_of_run(run_dir).get('env_constructors')
   if not isinstance(stored, dict) or task_name not in stored:
     return {}
   with gin.unlock_config():
@@ -237,3 +156,64 @@ def _task_env(task_name, action_spec, seed, env_kwargs, constructors=None):
   if size < policy_size:
     env = envs.PaddedActionEnv(env, policy_size)
   return env
+
+
+def is_goal_policy(path):
+  """Whether `path` (a SavedModel or a run directory) is of a run of a
+  goal-conditioned kind (GLAMOR).
+
+  Raises:
+    FileNotFoundError: if `path` holds no exported policy.
+  """
+  return registry.is_goal_run(
+      run_dir_lib.find_run_dir(run_dir_lib.find_policy_dir(path)))
+
+
+def evaluate_goals(path, num_episodes=None, video_dir=None, seed=None):
+  """Evaluates an exported GLAMOR policy on its run's goals.
+
+  The task, horizon, image size and goals are the run's (its stored
+  configuration and `train/goals.npz`); the policy is the SavedModel alone
+  (no planet_tf model code). Goals are tried in order.
+
+  Args:
+    path: a SavedModel directory inside a GLAMOR run, or the run directory
+      (its newest export).
+    num_episodes: episodes (goals in turn); every goal once when None.
+    video_dir: if set, each episode's frames (newest frame beside the goal)
+      go there as `episode-<i>-goal-<g>.gif`.
+    seed: seed of the environment and of the random baseline.
+
+  Returns:
+    `(policy_dir, episodes, random_rate)`: the SavedModel used, its
+    `GoalEpisode`s and the random baseline's success rate on the same goals.
+
+  Raises:
+    FileNotFoundError: if `path` holds no export or its run no goals.
+    ValueError: if the policy is not of a GLAMOR run.
+  """
+  policy_dir = run_dir_lib.find_policy_dir(path)
+  run = run_dir_lib.find_run_dir(policy_dir)
+  if not registry.is_goal_run(run):
+    raise ValueError(f'{policy_dir} is not inside a GLAMOR run directory '
+                     '(trained with a glamor_*.gin file); its goals are '
+                     'unknown.')
+  settings = registry.settings_of_run(run)
+  goal_set = goal_suite.load_goal_set(run_dir_lib.RunDir(run).goals_path)
+  num_episodes = num_episodes or len(goal_set.images)
+  policy = tf.saved_model.load(policy_dir)
+  rates = []
+  for evaluated in (policy, None):
+    env = goal_suite.load(settings['task_name'], goal_set, settings['horizon'],
+                          settings['image_size'], sequential=True, seed=seed)
+    rate, episodes = goals.success_rate(
+        env, evaluated, num_episodes, seed,
+        record=video_dir is not None and evaluated is not None)
+    env.close()
+    rates.append((rate, episodes))
+  (_, episodes), (random_rate, _) = rates
+  if video_dir is not None:
+    for i, e in enumerate(episodes):
+      summaries.write_gif(os.path.join(
+          video_dir, f'episode-{i}-goal-{e.goal_index}.gif'), e.frames[..., None])
+  return policy_dir, episodes, random_rate

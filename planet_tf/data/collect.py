@@ -6,7 +6,6 @@ episodes run through a `DynamicEpisodeDriver` with the policy wrapped in
 simple; `MetricsObserver` updates TF-Agents step metrics in one traced call.
 """
 
-import numpy as np
 import tensorflow as tf
 from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.eval import metric_utils
@@ -15,7 +14,7 @@ from tf_agents.policies import random_tf_policy
 from tf_agents.policies import tf_policy
 from tf_agents.utils import common
 
-from planet_tf import replay
+from planet_tf.data import replay
 
 
 class TracedPolicy(tf_policy.TFPolicy):
@@ -98,28 +97,6 @@ class TrainMetrics:
     return int(self.environment_steps.result())
 
 
-class _EpisodeReturns:
-  """An eager driver observer: the undiscounted return of each finished episode.
-
-  A return has the reward's structure: a float, or a dict of floats for an
-  environment with named rewards (`planet_tf.envs.rewards`).
-  """
-
-  def __init__(self):
-    self.returns = []
-    self._sum = None
-
-  def __call__(self, trajectory):
-    if self._sum is None:
-      self._sum = tf.nest.map_structure(lambda _: 0.0, trajectory.reward)
-    if not np.all(trajectory.is_boundary()):
-      self._sum = tf.nest.map_structure(lambda total, r: total + float(
-          np.sum(r)), self._sum, trajectory.reward)
-    if np.all(trajectory.is_last()):
-      self.returns.append(self._sum)
-      self._sum = None
-
-
 def collect_random_episodes(tf_env, observers, num_episodes=1):
   """Runs uniform random actions for `num_episodes` whole episodes.
 
@@ -131,16 +108,13 @@ def collect_random_episodes(tf_env, observers, num_episodes=1):
     observers: driver observers, e.g. an `EpisodeReplay` and a `MetricsObserver`.
     num_episodes: episodes to collect.
 
-  Returns:
-    The list of undiscounted episode returns.
+  An episode's return is its replay's (`EpisodeReplay.episode_returns`), or
+  the metrics' (`TrainMetrics.last_return`).
   """
   policy = random_tf_policy.RandomTFPolicy(tf_env.time_step_spec(),
                                            tf_env.action_spec())
-  returns = _EpisodeReturns()
   dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, policy, list(observers) + [returns],
-      num_episodes=num_episodes).run()
-  return returns.returns
+      tf_env, policy, list(observers), num_episodes=num_episodes).run()
 
 
 def episode_driver(tf_env, policy, observers):

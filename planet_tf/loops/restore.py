@@ -1,35 +1,31 @@
 """A run's agent rebuilt from its stored configuration and a checkpoint; its export.
 
-The logic of `bin/export`. It restores through `RunCheckpoint`, the path
-`train_eval` resumes through.
+The logic of `bin/export`. It restores through `RunCheckpoint`, the path a
+resumed run restores through; the agent is its kind's (`registry`).
 """
 
 import os
 
-from tf_agents.specs import tensor_spec
-
 from planet_tf import config
-from planet_tf import envs
 from planet_tf.agents import GlamorAgent
 from planet_tf.agents import heads as heads_lib
-from planet_tf.envs import goal_suite
+from planet_tf.loops import registry
 from planet_tf.policies import saver
-from planet_tf.run_dir import stored_config
-from planet_tf.run_dir.checkpoint import RunCheckpoint
-from planet_tf.run_dir.layout import RunDir
+from planet_tf.run_dir import RunCheckpoint
+from planet_tf.run_dir import RunDir
 
 
 def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
   """Rebuilds a training run's agent and restores one of its checkpoints.
 
-  The agent is the one its loop built (`stored_config.loop_of_run`): a
-  `PlanetAgent`, or a `GlamorAgent` for a `glamor_train_eval` run.
+  The agent is the one its loop built (`registry.kind_of_run`): a
+  `PlanetAgent`, or a `GlamorAgent` for a GLAMOR run.
 
   The run's `operative_config.gin` is parsed (without finalising gin), so the
   world model, the planner and the environment's specs are the run's.
 
   Args:
-    root_dir: a `train_eval` run directory (`operative_config.gin`, `train/`).
+    root_dir: a run directory (`operative_config.gin`, `train/`).
     checkpoint: a checkpoint path (`.../train/ckpt-N`) or a directory holding a
       `checkpoint` index; the newest in `root_dir/train` when None.
     gin_bindings: extra bindings applied after the run's configuration, e.g.
@@ -52,51 +48,10 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
     raise FileNotFoundError(
         f'{root_dir} is not a planet_tf run directory: no {config_path}.')
   config.parse_gin([config_path], gin_bindings, finalize=False)
-  if stored_config.loop_of_run(root_dir) == 'glamor_train_eval':
-    agent = _glamor_agent(root_dir)
-  else:
-    agent = _planet_agent(root_dir, config_path)
+  agent = registry.kind_of_run(root_dir).agent_of_run(root_dir)
   restored = RunCheckpoint(run.train_dir, agent=agent).restore(checkpoint)
   if restored is None:
     raise FileNotFoundError(f'No checkpoint in {checkpoint or run.train_dir}.')
-  return agent
-
-
-def _planet_agent(root_dir, config_path):
-  """The run's `PlanetAgent` (variables created), its task's specs."""
-  task_names = stored_config.tasks_of_run(root_dir)
-  if not task_names:
-    raise ValueError(f'Cannot read train_eval.task_name (or task_names) from '
-                     f'{config_path}.')
-  # The user's own environments, from the run's gin (parsed above).
-  constructors = envs.custom.bound_constructors()
-  if len(task_names) == 1:
-    env = envs.custom.load(task_names[0], constructors)
-  else:  # Every task has the padded specs.
-    env = envs.multitask.load_task(
-        task_names[0], max(envs.multitask.task_action_sizes(task_names,
-                                                            constructors)),
-        constructors=constructors)
-  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-  action_spec = tensor_spec.from_spec(env.action_spec())
-  env.close()
-  agent = heads_lib.make_agent(time_step_spec, action_spec,
-                               train_sequence_length=None)
-  agent.initialize()
-  return agent
-
-
-def _glamor_agent(root_dir):
-  """The run's `GlamorAgent` (variables created), specs from its stored goals."""
-  settings = stored_config.configurable_settings(root_dir, 'glamor_train_eval')
-  env = goal_suite.load(settings['task_name'],
-                        goal_suite.load_goal_set(RunDir(root_dir).goals_path),
-                        settings['horizon'], settings['image_size'])
-  time_step_spec = tensor_spec.from_spec(env.time_step_spec())
-  action_spec = tensor_spec.from_spec(env.action_spec())
-  env.close()
-  agent = GlamorAgent(time_step_spec, action_spec, horizon=settings['horizon'])
-  agent.initialize()
   return agent
 
 
@@ -110,7 +65,7 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
   checkpoint); another head's starts from a fresh generator.
 
   Args:
-    root_dir: a `train_eval` run directory.
+    root_dir: a run directory.
     output_dir: SavedModel directory; `root_dir/policies/<train step>` if None.
     checkpoint: as `restore_agent`; the newest when None.
     collect: export the collect policy (with exploration noise) instead of the

@@ -8,8 +8,8 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from planet_tf import relabel
-from planet_tf import replay
+from planet_tf.data import relabel
+from planet_tf.data import replay
 
 
 @gin.configurable
