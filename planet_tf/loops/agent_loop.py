@@ -20,6 +20,7 @@ import tensorflow as tf
 from planet_tf import run_dir
 from planet_tf.evaluation import summaries
 from planet_tf.loops import recovery
+from planet_tf.loops import registry
 from planet_tf.policies import saver
 
 
@@ -51,9 +52,10 @@ class AgentLoop(abc.ABC):
   # ---- What a kind supplies.
 
   @property
-  @abc.abstractmethod
   def resumable(self):
-    """Names of the settings that may change on resume (frozenset)."""
+    """Names of the settings that may change on resume (frozenset): the
+    fields of the kind's settings marked `registry.RESUMABLE_FIELD`."""
+    return registry.resumable(type(self.settings))
 
   @abc.abstractmethod
   def stored_settings(self):

@@ -37,7 +37,7 @@ from planet_tf.policies import CollectGoalPolicy
 from planet_tf.policies import GoalPolicy
 from planet_tf.policies import goal_policy
 
-_RESUMABLE = {'resumable': True}
+_RESUMABLE = registry.RESUMABLE_FIELD
 
 
 @gin.configurable(registry.GLAMOR)
@@ -122,8 +122,7 @@ class Settings:
                        f'{self.max_minutes}.')
 
 
-RESUMABLE = frozenset(f.name for f in dataclasses.fields(Settings)
-                      if f.metadata.get('resumable'))
+RESUMABLE = registry.resumable(Settings)
 
 
 def updates_due(settings: Settings, env_steps):
@@ -206,10 +205,6 @@ class GlamorLoop(agent_loop.AgentLoop):
   def __init__(self, settings):
     super().__init__(settings)
     self.success_rates = []
-
-  @property
-  def resumable(self):
-    return RESUMABLE
 
   def stored_settings(self):
     return dataclasses.asdict(self.settings)

@@ -34,7 +34,7 @@ from tf_agents.specs import tensor_spec
 from planet_tf.evaluation import summaries
 from planet_tf.agents import heads as heads_lib
 
-_RESUMABLE = {'resumable': True}
+_RESUMABLE = registry.RESUMABLE_FIELD
 
 
 @gin.configurable(registry.PLANET)
@@ -153,8 +153,7 @@ class Settings:
 
 
 # Settings that may change when a run resumes.
-RESUMABLE = frozenset(f.name for f in dataclasses.fields(Settings)
-                      if f.metadata.get('resumable'))
+RESUMABLE = registry.resumable(Settings)
 
 
 def stored_settings(settings: Settings):
@@ -306,10 +305,6 @@ class PlanetLoop(agent_loop.AgentLoop):
     super().__init__(settings)
     self.eval_returns = []
     self.last_task = None  # Of the newest episode.
-
-  @property
-  def resumable(self):
-    return RESUMABLE
 
   def stored_settings(self):
     return stored_settings(self.settings)

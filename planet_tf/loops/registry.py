@@ -21,6 +21,17 @@ GLAMOR = 'glamor_train_eval'
 DEFAULT = PLANET
 
 
+# The metadata of a settings field that may change when a run resumes:
+# `dataclasses.field(default=..., metadata=RESUMABLE_FIELD)`.
+RESUMABLE_FIELD = {'resumable': True}
+
+
+def resumable(settings_class):
+  """Names of the fields of `settings_class` marked `RESUMABLE_FIELD`."""
+  return frozenset(f.name for f in dataclasses.fields(settings_class)
+                   if f.metadata.get('resumable'))
+
+
 @dataclasses.dataclass(frozen=True)
 class Kind:
   """A registry entry: what the commands need of an agent kind.
@@ -43,8 +54,7 @@ class Kind:
   @property
   def resumable(self):
     """Names of the settings a run may change on resume."""
-    return frozenset(f.name for f in dataclasses.fields(self.settings)
-                     if f.metadata.get('resumable'))
+    return resumable(self.settings)
 
 
 KINDS = {}
