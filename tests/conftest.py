@@ -16,3 +16,26 @@ def _clear_gin():
   gin.clear_config()
   yield
   gin.clear_config()
+
+
+@pytest.fixture(scope='session')
+def finished_run(tmp_path_factory):
+  """`finished_run(config)`: `<config>.gin` trained to its end by `bin/train`
+  with one TensorFlow thread (`golden_runs.run`), once per session.
+
+  Returns:
+    `(root_dir, completed_process)`. Tests share the directory: copy it before
+    changing it.
+  """
+  import golden_runs  # pylint: disable=g-import-not-at-top
+  runs = {}
+
+  def get(config):
+    if config not in runs:
+      root = str(tmp_path_factory.mktemp(config) / 'run')
+      result = golden_runs.run(config, root)
+      assert result.returncode == 0, result.stderr[-3000:]
+      runs[config] = root, result
+    return runs[config]
+
+  return get

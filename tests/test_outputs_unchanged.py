@@ -20,10 +20,8 @@ PINNED = sys.version_info[:2] == (3, 11) and tf.__version__ == '2.15.1'
 @pytest.mark.skipif(not PINNED, reason='the golden outputs are the pinned '
                     'stack\'s (Python 3.11, TensorFlow 2.15.1)')
 @pytest.mark.parametrize('config', golden_runs.CONFIGS)
-def test_a_tiny_run_writes_its_golden_outputs(config, tmp_path):
-  root = str(tmp_path / 'run')
-  result = golden_runs.run(config, root)
-  assert result.returncode == 0, result.stderr[-3000:]
+def test_a_tiny_run_writes_its_golden_outputs(config, finished_run):
+  root, result = finished_run(config)
   found = golden_runs.outputs(root, result.stdout)
   expected = golden_runs.golden(config)
   for key in expected:

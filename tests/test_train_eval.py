@@ -24,17 +24,15 @@ def _snapshot(root):
 
 
 @pytest.fixture(scope='module')
-def run(tmp_path_factory):
+def run(tmp_path_factory, finished_run):
   """A tiny run: trained to 4 episodes, killed while going on, resumed to 6."""
-  root = str(tmp_path_factory.mktemp('run'))
-  first = _train(root)
-  assert first.returncode == 0, first.stderr[-3000:]
+  first_copy, first = finished_run('tiny')
   assert '4/4 episodes' in first.stdout
   assert '1/4 episodes' in first.stdout and 'random seed episode' in first.stdout
+  root = str(tmp_path_factory.mktemp('run'))
+  shutil.copytree(first_copy, root, dirs_exist_ok=True)
   after_first = {'episodes': bin_commands.episodes(root),
                  'returns': bin_commands.rows(root)}
-  first_copy = str(tmp_path_factory.mktemp('first_run'))
-  shutil.copytree(root, first_copy, dirs_exist_ok=True)
 
   # Kill -9 the resumed run as soon as it has saved its fifth episode: just
   # before or just after the checkpoint that counts it.
