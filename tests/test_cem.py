@@ -107,8 +107,43 @@ def test_does_not_retrace_per_call():
   np.testing.assert_allclose(results[2], _targets(2), atol=TOLERANCE)
 
 
+def _position(state, action):
+  """A point on a line moved by the first action dimension."""
+  return {'x': state['x'] + 0.5 * action[:, 0]}
+
+
+def _no_reward(state):
+  return tf.zeros_like(state['x'])
+
+
+@pytest.mark.parametrize('sign', [1.0, -1.0])
+def test_the_value_alone_changes_the_plan(sign):
+  # Every reward is zero; the value of the last state favours one direction.
+  start = {'x': tf.zeros([BATCH])}
+  plan, predicted_return = cem(
+      start, _position, _no_reward, ACTIONS, -1.0, 1.0,
+      generator=tf.random.Generator.from_seed(0),
+      value_fn=lambda state: sign * state['x'], discount=0.9, **SMALL)
+  np.testing.assert_allclose(plan[..., 0], sign, atol=0.05)
+  # Each step moves 0.5 at most: the best return is 0.9^H * 0.5 H.
+  np.testing.assert_allclose(predicted_return, 0.9**HORIZON * 0.5 * HORIZON,
+                             rtol=0.05)
+
+
+def test_return_is_discounted_rewards_plus_the_discounted_last_value():
+  start = {'x': tf.zeros([BATCH])}
+  _, predicted_return = cem(
+      start, _position, lambda state: tf.ones_like(state['x']), ACTIONS, -1.0,
+      1.0, generator=tf.random.Generator.from_seed(0),
+      value_fn=lambda state: tf.fill(tf.shape(state['x']), 10.0),
+      discount=0.5, **{**SMALL, 'horizon': 3, 'iterations': 1})
+  # 1 + 0.5 + 0.25 + 0.125 * 10.
+  np.testing.assert_allclose(predicted_return, 3.0, rtol=1e-6)
+
+
 @pytest.mark.parametrize('kwargs', [
-    dict(top_k=300), dict(horizon=0), dict(iterations=-1), dict(candidates=2.5)])
+    dict(top_k=300), dict(horizon=0), dict(iterations=-1), dict(candidates=2.5),
+    dict(discount=0.0), dict(discount=1.5)])
 def test_bad_hyper_parameters_raise(kwargs):
   with pytest.raises(ValueError, match='cem:'):
     _plan(_targets(), **kwargs)

@@ -354,3 +354,43 @@ def test_bad_observation_spec_fails_at_construction(observation_spec, problem):
     CemPolicy(ts.time_step_spec(observation_spec), action_spec,
               small_world_model())
   assert problem in str(error.value)
+
+
+def _zero_reward_world_model():
+  """A tiny world model whose reward head predicts 0 everywhere."""
+  world_model = small_world_model()
+  world_model.build_variables(IMAGE)
+  head = world_model.reward_heads['reward']
+  for variable in head.trainable_variables:
+    variable.assign(tf.zeros_like(variable))
+  return world_model
+
+
+def _linear_value(world_model, weights):
+  """A value that is `weights . features`."""
+  value = networks.DenseHead(units=(), name='value')
+  value(tf.zeros([1, world_model.dynamics.feature_size]))
+  kernel, bias = value.trainable_variables
+  kernel.assign(tf.reshape(weights, kernel.shape))
+  bias.assign(tf.zeros_like(bias))
+  return value
+
+
+def test_the_value_alone_changes_the_plan():
+  world_model = _zero_reward_world_model()
+  weights = np.random.RandomState(0).randn(
+      world_model.dynamics.feature_size).astype(np.float32)
+  time_step = _time_step([ts.StepType.FIRST] * 2)
+
+  def act(value):
+    policy = _policy(world_model=world_model, value=value, discount=0.99)
+    return policy.action(time_step, policy.get_initial_state(2))
+
+  without = act(None)
+  np.testing.assert_array_equal(without.info['predicted_return'], 0.0)
+  plus = act(_linear_value(world_model, weights))
+  minus = act(_linear_value(world_model, -weights))
+  assert plus.info['predicted_return'].numpy().min() > 0
+  assert minus.info['predicted_return'].numpy().min() > 0
+  assert not np.allclose(plus.action, minus.action, atol=0.1)
+  assert not np.allclose(plus.action, without.action, atol=0.1)

@@ -236,3 +236,20 @@ def test_export_replaces_an_existing_directory_atomically(tmp_path):
   assert sorted(os.listdir(tmp_path)) == ['.tmp-export-policy-999', 'policy']
   saver.remove_stale_exports(str(tmp_path))
   assert sorted(os.listdir(tmp_path)) == ['policy']
+
+
+def test_export_of_a_cem_policy_with_a_value_includes_the_value(tmp_path):
+  time_step_spec, action_spec = _specs(action_size=2)
+  world_model = small_world_model(2)
+  value = networks.DenseHead(units=(8,), name='value')
+  policy = CemPolicy(time_step_spec, action_spec, world_model,
+                     planner=SMALL_CEM, value=value, discount=0.99, seed=5)
+  path = export_policy(policy, str(tmp_path / 'policy'))
+  live_actions, live_returns = _run(policy, batch=2)
+  loaded = tf.saved_model.load(path)
+  saved = {v.name: v.numpy() for v in loaded.model_variables}
+  for variable in value.trainable_variables:
+    np.testing.assert_array_equal(saved[variable.name], variable.numpy())
+  loaded_actions, loaded_returns = _run(loaded, batch=2)
+  np.testing.assert_allclose(loaded_actions, live_actions, atol=1e-5)
+  np.testing.assert_allclose(loaded_returns, live_returns, rtol=1e-4, atol=1e-5)

@@ -5,11 +5,11 @@ from typing import Optional
 import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
-from tf_agents.trajectories import trajectory as trajectory_lib
 
 from planet_tf import models
 from planet_tf import policies
-from planet_tf.data import replay
+from planet_tf.agents import experience as experience_lib
+from planet_tf.agents import gradient_step
 
 # The paper's optimizer: Adam, global-norm clipping (App. A).
 OPTIMIZER_DEFAULTS = {'learning_rate': 1e-3, 'adam_epsilon': 1e-4,
@@ -135,53 +135,28 @@ class PlanetAgent(tf_agent.TFAgent):
     self._variables_built = True
 
   def _experience(self, experience, weights, caller):
-    """`experience` as tensors without `policy_info`, after the agent's checks.
-
-    The world model validates the fields it reads (`WorldModel.check_experience`);
-    the agent checks what only it knows: the type and `train_sequence_length`.
-    """
-    if weights is not None:
-      raise ValueError(f'PlanetAgent.{caller} does not support sample weights.')
-    if not isinstance(experience, trajectory_lib.Trajectory):
-      raise ValueError(f'PlanetAgent.{caller} expects a Trajectory [B, L, ...], '
-                       f'got {type(experience).__name__}.')
-    experience = tf.nest.map_structure(tf.convert_to_tensor,
-                                       replay.without_policy_info(experience))
-    length = tf.TensorShape(experience.step_type.shape)[1:2]
-    if (self.train_sequence_length is not None and length.rank and
-        length[0] is not None and length[0] != self.train_sequence_length):
-      raise ValueError(
-          f'PlanetAgent.{caller}: experience has L={length[0]} steps, but the '
-          'agent was built with '
-          f'train_sequence_length={self.train_sequence_length}.')
-    return experience
+    """`experience` as tensors without `policy_info` (`experience.checked_chunk`)."""
+    return experience_lib.checked_chunk(
+        experience, weights, self.train_sequence_length, f'PlanetAgent.{caller}')
 
   def _train_step(self, experience):
     """The gradient step: loss under a tape, clipped gradients, Adam.
 
-    Under a `tf.distribute` strategy with R replicas (each given B / R
-    chunks), each replica's loss is 1/R of its mean, the gradients are summed
-    over replicas before clipping (so the global norm is the one of the whole
-    batch) and applied once: the same update as one replica on the B chunks.
-    The returned metrics are 1/R of the replica's, so summing them over
-    replicas (as `tf_agents.train.Learner` does) gives the batch's.
+    Under a `tf.distribute` strategy with R replicas the update is the one of
+    the whole batch (`gradient_step`); the returned metrics are 1/R of the
+    replica's, so summing them over replicas (as `tf_agents.train.Learner`
+    does) gives the batch's.
     """
     variables = self._world_model.trainable_variables
-    replica = tf.distribute.get_replica_context()
-    replicas = replica.num_replicas_in_sync if replica is not None else 1
+    replicas = gradient_step.replica_count()
     with tf.GradientTape() as tape:
       loss, metrics = self._world_model.loss(experience)
       if replicas > 1:
         loss /= replicas
-    grads = tape.gradient(loss, variables)
+    norm = gradient_step.minimize(self._optimizer, tape, loss, variables,
+                                  self._grad_clip_norm)
     if replicas > 1:
-      grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
       metrics = {k: v / replicas for k, v in metrics.items()}
-    grads, norm = tf.clip_by_global_norm(grads, self._grad_clip_norm)
-    if replicas > 1:
-      norm /= replicas  # Equal on every replica; the Learner sums it.
-    self._optimizer.apply_gradients(
-        zip(grads, variables), skip_gradients_aggregation=replicas > 1)
     return dict(metrics, grad_norm=norm)
 
   def _train(self, experience, weights=None):

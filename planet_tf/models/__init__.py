@@ -1,5 +1,6 @@
-"""Latent dynamics models with one interface, the world model that trains them, and
-GLAMOR's inverse-dynamics model."""
+"""Latent dynamics models with one interface, the world model that trains them,
+Dreamer's behaviour learning on it (`behavior`, `returns`), and GLAMOR's
+inverse-dynamics model."""
 
 from planet_tf.models.deterministic_rnn import DeterministicRNN
 from planet_tf.models.dynamics import Dynamics

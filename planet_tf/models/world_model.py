@@ -261,6 +261,17 @@ class WorldModel(tf.keras.Model):
     Raises:
       ValueError: as `check_experience`.
     """
+    loss, metrics, _ = self.loss_and_posteriors(experience)
+    return loss, metrics
+
+  def loss_and_posteriors(self, experience):
+    """`loss(experience)` and the posterior states it filtered.
+
+    Returns:
+      `(loss, metrics, posteriors)`: as `loss`, and the `LatentState`
+      `[B, L, ...]` of every step (differentiable; an agent that learns
+      behaviour from them stops their gradient).
+    """
     rewards = self.check_experience(experience)
     step_types = experience.step_type
     images = preprocessing.preprocess(experience.observation, self._bit_depth,
@@ -312,7 +323,7 @@ class WorldModel(tf.keras.Model):
       metrics['observation_overshooting_nll'] = obs_os
       total += self._obs_os_scale * obs_os
     metrics['loss'] = total
-    return total, metrics
+    return total, metrics, posteriors
 
   def _observation_overshooting(self, rollouts, images):
     """Image NLL of the open-loop predictions, averaged over distances 1..D."""

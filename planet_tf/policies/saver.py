@@ -4,8 +4,10 @@ The SavedModel is TF-Agents' `PolicySaver` format: signatures `action`,
 `get_initial_state` and `get_train_step`, and `policy_specs.pbtxt`. Load it with
 `tf.saved_model.load(path)` or
 `tf_agents.policies.py_tf_eager_policy.SavedModelPyTFEagerPolicy(path,
-load_specs_from_pbtxt=True)`. A `CemPolicy`'s random generator is saved with it, so
-every fresh load starts from the generator state at export time.
+load_specs_from_pbtxt=True)`. A `LatentPolicy`'s (`CemPolicy`'s,
+`ActorPolicy`'s) random generator is saved with it, so every fresh load starts
+from the generator state at export time; so are its networks (a `CemPolicy`'s
+value, an `ActorPolicy`'s actor).
 """
 
 import glob
@@ -26,7 +28,7 @@ def export_policy(policy, output_dir, train_step=None, batch_size=None):
   `.tmp-export-*` sibling is all it can leave).
 
   Args:
-    policy: a `TFPolicy`, e.g. a `CemPolicy`.
+    policy: a `TFPolicy`, e.g. a `CemPolicy` or an `ActorPolicy`.
     output_dir: directory of the SavedModel (created; replaced if present).
     train_step: the training step the policy was trained for (int or int64
       `tf.Variable`); read back with the `get_train_step` signature. -1 if None.
