@@ -7,7 +7,7 @@ from dm_control import suite
 from tf_agents.trajectories import time_step as ts
 from tf_agents.trajectories import trajectory
 
-from planet_tf.data import collect
+from planet_tf.data import episode_runner
 from planet_tf import envs
 from planet_tf.data import replay as replay_lib
 from planet_tf.envs import rewards as rewards_lib
@@ -66,20 +66,25 @@ def test_unknown_rewards_are_refused_naming_what_exists():
 
 
 def test_replay_stores_reward_dicts_and_reads_them_back(tmp_path):
-  tf_env = envs.load_tf('cheetah_run', seed=0, rewards=('forward', 'backward'),
-                        episode_length=24)
-  spec = tf_env.time_step_spec()
+  env = envs.load('cheetah_run', seed=0, rewards=('forward', 'backward'),
+                  episode_length=24)
+  spec = env.time_step_spec()
   assert set(spec.reward) == {'forward', 'backward'}
   data_spec = trajectory.Trajectory(
-      spec.step_type, spec.observation, tf_env.action_spec(), (),
+      spec.step_type, spec.observation, env.action_spec(), (),
       spec.step_type, spec.reward, spec.discount)
   replay = replay_lib.EpisodeReplay(data_spec, directory=str(tmp_path), seed=0)
-  collect.collect_random_episodes(tf_env, [replay], num_episodes=2)
-  tf_env.close()
+  returns = episode_runner.EpisodeReturn()
+  episode_runner.run(env, episode_runner.random_policy(env), [replay, returns],
+                     num_episodes=2)
+  env.close()
   chunk = replay.sample(3, 4)
   assert set(chunk.reward) == {'forward', 'backward'}
   assert chunk.reward['forward'].shape == (3, 4)
   stored = replay.episode_returns()
   assert [set(r) for r in stored] == [{'forward', 'backward'}] * 2
+  for ours, theirs in zip(returns.returns, stored):  # Summed in other orders.
+    for name in ('forward', 'backward'):
+      assert ours[name] == pytest.approx(theirs[name], rel=1e-5)
   again = replay_lib.EpisodeReplay(data_spec, directory=str(tmp_path))
   assert again.episode_returns() == stored

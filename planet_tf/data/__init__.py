@@ -1,3 +1,4 @@
 """Experience: episodes stored on disk and sampled as `[B, L]` chunks (`replay`),
-GLAMOR's relabelled examples (`relabel`, `hindsight_replay`), and collecting
-episodes through TF-Agents drivers (`collect`)."""
+GLAMOR's relabelled examples (`relabel`, `hindsight_replay`), every episode's
+runner and its return (`episode_runner`), and a training loop's metrics of
+the episodes it collects (`collect`)."""

@@ -1,18 +1,17 @@
-"""Collecting episodes through TF-Agents drivers into observers (replay, metrics).
+"""What a training loop keeps of the episodes it collects: TF-Agents step
+metrics, checkpointed with the agent (`TrainMetrics`), updated in one traced
+call (`MetricsObserver`); and `TracedPolicy`, a policy acting eagerly on
+batched tensors with its action traced once.
 
-Random seed episodes are collected one way, `collect_random_episodes`; a policy's
-episodes run through a `DynamicEpisodeDriver` with the policy wrapped in
-`TracedPolicy`. Drivers run eagerly, so Python observers (`EpisodeReplay`) stay
-simple; `MetricsObserver` updates TF-Agents step metrics in one traced call.
+Episodes themselves run through `planet_tf.data.episode_runner`.
 """
 
 import tensorflow as tf
-from tf_agents.drivers import dynamic_episode_driver
 from tf_agents.eval import metric_utils
 from tf_agents.metrics import tf_metrics
-from tf_agents.policies import random_tf_policy
 from tf_agents.policies import tf_policy
 from tf_agents.utils import common
+from tf_agents.utils import nest_utils
 
 from planet_tf.data import replay
 
@@ -20,8 +19,8 @@ from planet_tf.data import replay
 class TracedPolicy(tf_policy.TFPolicy):
   """Runs `policy.action` as one `tf.function`, traced once per input signature.
 
-  The drivers run eagerly; without this the encoder and the posterior step would
-  run op by op on every step (the planner is its own `tf.function` either way).
+  For eager callers of the TF policy API (GLAMOR's goal evaluation); without
+  it the encoder and the posterior step would run op by op on every step.
   """
 
   def __init__(self, policy):
@@ -45,11 +44,13 @@ class TracedPolicy(tf_policy.TFPolicy):
 class MetricsObserver:
   """Updates TF-Agents step metrics (`NumberOfEpisodes`, ...) in one `tf.function`.
 
-  Called one by one, each metric's own `tf.function` (`TFStepMetric._update_state`,
-  one Python function for every metric) is traced once per metric and again for
-  each trajectory structure: a policy with `policy_info` after random seed
-  episodes without it. Here all metrics share one trace, on trajectories
-  without `policy_info` (no metric reads it).
+  A driver observer of unbatched numpy steps (`episode_runner.run`); the
+  metrics see them batched, `[1, ...]`. Called one by one, each metric's own
+  `tf.function` (`TFStepMetric._update_state`, one Python function for every
+  metric) is traced once per metric and again for each trajectory structure:
+  a policy with `policy_info` after random seed episodes without it. Here all
+  metrics share one trace, on trajectories without `policy_info` (no metric
+  reads it).
   """
 
   def __init__(self, metrics):
@@ -61,7 +62,9 @@ class MetricsObserver:
       metric.call(trajectory)
 
   def __call__(self, trajectory):
-    self._update(replay.without_policy_info(trajectory))
+    batched = nest_utils.batch_nested_array(
+        replay.without_policy_info(trajectory))
+    self._update(tf.nest.map_structure(tf.convert_to_tensor, batched))
 
   @property
   def tracing_count(self):
@@ -72,7 +75,9 @@ class MetricsObserver:
 class TrainMetrics:
   """TF-Agents metrics of the collected episodes, checkpointed with the agent.
 
-  `observer` updates them all from a driver; `group` is what a checkpoint saves.
+  `observer` updates them all from a driver; `group` is what a checkpoint
+  saves. `last_return` (`LastReturn`) is updated and checkpointed with the
+  others; an episode's return is read from `episode_runner.EpisodeReturn`.
   """
 
   def __init__(self):
@@ -95,35 +100,3 @@ class TrainMetrics:
   @property
   def env_steps(self):
     return int(self.environment_steps.result())
-
-
-def collect_random_episodes(tf_env, observers, num_episodes=1):
-  """Runs uniform random actions for `num_episodes` whole episodes.
-
-  Seed episodes before training; random actions draw from TensorFlow's global
-  generator (`tf.random.set_seed` seeds them).
-
-  Args:
-    tf_env: a `TFEnvironment` of batch size 1 (e.g. `envs.load_tf(...)`).
-    observers: driver observers, e.g. an `EpisodeReplay` and a `MetricsObserver`.
-    num_episodes: episodes to collect.
-
-  An episode's return is its replay's (`EpisodeReplay.episode_returns`), or
-  the metrics' (`TrainMetrics.last_return`).
-  """
-  policy = random_tf_policy.RandomTFPolicy(tf_env.time_step_spec(),
-                                           tf_env.action_spec())
-  dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, policy, list(observers), num_episodes=num_episodes).run()
-
-
-def episode_driver(tf_env, policy, observers):
-  """A driver whose `run()` collects one episode of `policy` (traced per action).
-
-  A `TracedPolicy` is used as is, so several environments with equal specs (the
-  tasks of a multi-task run) share one trace.
-  """
-  if not isinstance(policy, TracedPolicy):
-    policy = TracedPolicy(policy)
-  return dynamic_episode_driver.DynamicEpisodeDriver(
-      tf_env, policy, observers, num_episodes=1)

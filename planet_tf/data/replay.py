@@ -27,6 +27,7 @@ import tensorflow as tf
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import files
+from planet_tf.data import episode_runner
 
 # The stored episodes of a run: `episode-<number>-<length>.npz`.
 FILE_PATTERN = 'episode-*.npz'
@@ -129,9 +130,10 @@ class EpisodeReplay:
     returns = []
     for episode in self._episodes:
       steps = tf.nest.pack_sequence_as(self._data_spec, episode)
+      kept = steps.step_type != ts.StepType.LAST
       returns.append(tf.nest.map_structure(
-          lambda r, s=steps: float(np.sum(np.where(
-              s.step_type == ts.StepType.LAST, 0.0, r))), steps.reward))
+          lambda r, kept=kept: episode_runner.episode_return(
+              list(np.asarray(r)[kept]), np.float32), steps.reward))
     return returns
 
   def episode_tasks(self):

@@ -21,8 +21,9 @@ from tf_agents.train import actor as actor_lib
 from tf_agents.utils import lazy_loader
 
 from planet_tf import envs
-from planet_tf.evaluation import episodes as evaluation
+from planet_tf.data import episode_runner
 from planet_tf.data import replay as replay_lib
+from planet_tf.evaluation import summaries
 from planet_tf import run_dir
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes
@@ -30,6 +31,9 @@ from planet_tf.distributed import settings as settings_lib
 from planet_tf.distributed import tables
 
 reverb = lazy_loader.LazyLoader('reverb', globals(), 'reverb')
+
+# Train steps between the summaries of an actor's collect episodes.
+SUMMARY_INTERVAL = 1000
 
 
 def seed_quota(actor_id, num_actors, num_seed_episodes):
@@ -46,31 +50,27 @@ def actor_seed(seed, actor_id, stored):
 
 
 class _EpisodeEnd:
-  """Observer after the episode store: at an episode's end, flushes the writer
-  and appends the episode's `returns.csv` row."""
+  """Observer after the episode store: sums the episode's return
+  (`returns`); at its end, flushes the writer and appends its `returns.csv`
+  row."""
 
   def __init__(self, root_dir, writer, train_step):
     self._root_dir = root_dir
     self._writer = writer
     self._train_step = train_step
-    self._return = 0.0
     self.policy = 'random'
-    self.returns = []
+    self.returns = episode_runner.EpisodeReturn()
 
   def __call__(self, trajectory):
-    # The boundary step (step type LAST) ends the episode; its reward is not
-    # the episode's, as in `EpisodeReplay.episode_returns`.
+    self.returns(trajectory)
     if not trajectory.is_boundary():
-      self._return += float(np.sum(trajectory.reward))
       return
     self._writer.flush()
     count, env_steps = episodes.counts(
         run_dir.RunDir(self._root_dir).episodes_dir)
     run_dir.append_return(self._root_dir, count, env_steps,
                           int(self._train_step.numpy()), self.policy,
-                          self._return)
-    self.returns.append(self._return)
-    self._return = 0.0
+                          self.returns.last)
 
 
 class _StoreAndCount:
@@ -117,19 +117,20 @@ class Collector:
                                      capacity_steps=1, directory=own_dir)
     self.end = _EpisodeEnd(root_dir, self.writer,
                            self.agent.train_step_counter)
-    observers = [self.writer,
-                 _StoreAndCount(paths.episodes_dir, store, self.end)]
-    train_step = self.agent.train_step_counter
-    summary_dir = os.path.join(paths.train_dir, f'actor-{actor_id}')
-    self._random = actor_lib.Actor(
-        self.env, random_py_policy.RandomPyPolicy(
-            self.env.time_step_spec(), self.env.action_spec(), seed=seed),
-        train_step, episodes_per_run=1, observers=observers)
-    self._collect = actor_lib.Actor(
-        self.env, evaluation.as_py_policy(self.agent.collect_policy),
-        train_step, episodes_per_run=1, observers=observers,
-        metrics=actor_lib.collect_metrics(buffer_size=10),
-        summary_dir=summary_dir)
+    self.observers = [self.writer,
+                      _StoreAndCount(paths.episodes_dir, store, self.end)]
+    self._random = random_py_policy.RandomPyPolicy(
+        self.env.time_step_spec(), self.env.action_spec(), seed=seed)
+    self._collect = episode_runner.as_py_policy(self.agent.collect_policy)
+    # Of the collect episodes, written under `train/actor-<k>/`.
+    self.metrics = actor_lib.collect_metrics(buffer_size=10)
+    self._summary_writer = tf.summary.create_file_writer(
+        os.path.join(paths.train_dir, f'actor-{actor_id}'), flush_millis=10000)
+    self._last_summary = -SUMMARY_INTERVAL
+    # One reset per policy when built, as a TF-Agents `Actor` per policy
+    # resets: an actor's seed fixes the initial state of each of its episodes.
+    self.env.reset()
+    self.env.reset()
     self._container = reverb_variable_container.ReverbVariableContainer(
         address, table_names=[tables.VARIABLES_TABLE])
 
@@ -145,19 +146,30 @@ class Collector:
     quota = seed_quota(self.actor_id, self.num_actors,
                        self.settings.num_seed_episodes)
     if self.own_episodes < quota:
-      self.end.policy, actor = 'random', self._random
+      self.end.policy, policy, metrics = 'random', self._random, []
     else:
       self.pull()
-      self.end.policy, actor = 'collect', self._collect
-    # The two actors share the environment: start from a fresh FIRST step,
-    # not from the one this actor saw last.
-    actor.reset()
-    actor.run()
+      self.end.policy, policy, metrics = 'collect', self._collect, self.metrics
+    # From a fresh FIRST step (the runner resets), whichever policy acted last.
+    episode_runner.run(self.env, policy, self.observers + metrics)
+    if metrics:
+      self._write_summaries()
     self.own_episodes += 1
-    return self.end.returns[-1]
+    return self.end.returns.last
+
+  def _write_summaries(self):
+    """The collect episodes' metrics, every `SUMMARY_INTERVAL` train steps."""
+    train_step = self.agent.train_step_counter
+    if int(train_step.numpy()) - self._last_summary < SUMMARY_INTERVAL:
+      return
+    with self._summary_writer.as_default():
+      summaries.scalars({m.name: m.result() for m in self.metrics}, train_step,
+                        'Metrics/')
+    self._last_summary = int(train_step.numpy())
 
   def close(self):
     self.writer.close()
+    self._summary_writer.close()
     self.env.close()
 
 

@@ -1,4 +1,4 @@
-"""Evaluating a policy: whole episodes through a TF-Agents `PyDriver`, with videos.
+"""Evaluating a policy: whole episodes through the episode runner, with videos.
 
 Used by the training loops (the greedy `CemPolicy`) and by `bin/evaluate` (an
 exported SavedModel, which acts without planet_tf; `planet_tf.loops.evaluate`).
@@ -7,9 +7,12 @@ exported SavedModel, which acts without planet_tf; `planet_tf.loops.evaluate`).
 from typing import List, NamedTuple, Optional
 
 import numpy as np
-from tf_agents.drivers import py_driver
 from tf_agents.policies import py_tf_eager_policy
 
+from planet_tf.data import episode_runner
+
+# A `TFPolicy` as the `PyPolicy` that `run_episodes` takes.
+as_py_policy = episode_runner.as_py_policy
 
 
 class Episode(NamedTuple):
@@ -22,49 +25,27 @@ class Episode(NamedTuple):
   frames: Optional[np.ndarray]
 
 
-class _EpisodeRecorder:
-  """A `PyDriver` observer that sums rewards and keeps frames, episode by episode.
+class _Frames:
+  """A driver observer: each episode's observations `[T + 1, H, W, C]`.
 
-  Trajectories are unbatched or `[1, ...]`; a boundary step (LAST -> FIRST) ends
-  the episode and carries its final observation.
+  A boundary step (LAST -> FIRST) ends the episode and carries its final
+  observation.
   """
 
-  def __init__(self, record_frames, reward_name=None):
-    self._record_frames = record_frames
-    self._reward_name = reward_name
-    self.episodes: List[Episode] = []
-    self._reward_sum = 0.0
+  def __init__(self):
+    self.episodes = []
     self._frames = []
 
   def __call__(self, traj):
-    boundary = bool(np.all(traj.is_boundary()))
-    if self._record_frames:
-      self._frames.append(np.asarray(traj.observation).reshape(
-          np.shape(traj.observation)[-3:]))
-    if not boundary:
-      self._reward_sum += float(np.sum(self._reward(traj.reward)))
-    else:
-      frames = np.stack(self._frames) if self._record_frames else None
-      self.episodes.append(Episode(self._reward_sum, frames))
-      self._reward_sum, self._frames = 0.0, []
-
-  def _reward(self, reward):
-    if not isinstance(reward, dict):
-      return reward
-    if self._reward_name not in reward:
-      raise ValueError(f'The environment has named rewards {sorted(reward)}; '
-                       'say which one an episode\'s return sums (reward_name).')
-    return reward[self._reward_name]
-
-
-def as_py_policy(policy):
-  """Wraps a `TFPolicy` for a `PyDriver`; the action is a traced `tf.function`."""
-  return py_tf_eager_policy.PyTFEagerPolicy(policy, use_tf_function=True,
-                                            batch_time_steps=True)
+    self._frames.append(np.asarray(traj.observation).reshape(
+        np.shape(traj.observation)[-3:]))
+    if traj.is_boundary():
+      self.episodes.append(np.stack(self._frames))
+      self._frames = []
 
 
 def run_episodes(env, policy, num_episodes, record_frames=False,
-                 reward_name=None):
+                 reward_name=None) -> List[Episode]:
   """Runs `num_episodes` whole episodes of `policy` in `env`.
 
   Args:
@@ -81,11 +62,21 @@ def run_episodes(env, policy, num_episodes, record_frames=False,
   """
   if num_episodes < 1:
     raise ValueError(f'num_episodes must be >= 1, got {num_episodes}.')
-  recorder = _EpisodeRecorder(record_frames, reward_name)
-  driver = py_driver.PyDriver(env, policy, observers=[recorder],
-                              max_episodes=num_episodes)
-  driver.run(env.reset(), policy.get_initial_state(1))
-  return recorder.episodes
+  reward_spec = env.time_step_spec().reward
+  if isinstance(reward_spec, dict) and reward_name not in reward_spec:
+    raise ValueError('The environment has named rewards '
+                     f'{sorted(reward_spec)}; say which one an episode\'s '
+                     'return sums (reward_name).')
+  returns = episode_runner.EpisodeReturn()
+  frames = _Frames()
+  episode_runner.run(env, policy,
+                     [returns, frames] if record_frames else [returns],
+                     num_episodes)
+  values = returns.returns
+  if isinstance(reward_spec, dict):
+    values = [value[reward_name] for value in values]
+  return [Episode(value, frames.episodes[i] if record_frames else None)
+          for i, value in enumerate(values)]
 
 
 def load_saved_policy(policy_dir):

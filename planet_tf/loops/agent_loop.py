@@ -2,7 +2,7 @@
 (`planet_tf.loops.skeleton.run`), and the steps every kind shares.
 
 A kind subclasses `AgentLoop` and implements the abstract methods: how it
-builds its environments, agent and replay (`build`), its policies and drivers
+builds its environments, agent and replay (`build`), its policies and observers
 (`start`), its seed phase and its stop rule (`seeding`, `finished`), its
 updates (`train`), one episode with its row (`collect_seed_episode`,
 `collect_episode`), the rows of episodes a kill lost (`rewrite_rows`), its
@@ -76,7 +76,7 @@ class AgentLoop(abc.ABC):
 
   @abc.abstractmethod
   def start(self, seed):
-    """After the restore: policies, drivers and the other state of the loop."""
+    """After the restore: policies, observers and other state of the loop."""
 
   @abc.abstractmethod
   def seeding(self):

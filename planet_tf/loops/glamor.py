@@ -19,10 +19,10 @@ from typing import Optional
 from absl import logging
 import gin
 import numpy as np
-from tf_agents.environments import tf_py_environment
 from tf_agents.specs import tensor_spec
 
 from planet_tf.data import collect
+from planet_tf.data import episode_runner
 from planet_tf.evaluation import goals as goal_evaluation
 from planet_tf.data import hindsight_replay
 from planet_tf.loops import agent_loop
@@ -182,8 +182,8 @@ class _SuccessObserver:
   """A driver observer: the success of the episode that just ended.
 
   Read when the trajectory reaches LAST (the env is at its final state); the
-  driver's next step already resets the env, so reading it after `run()`
-  would judge the next episode's first state.
+  driver's next step already resets the env, so reading it after the
+  episode would judge the next episode's first state.
   """
 
   def __init__(self, env):
@@ -220,16 +220,16 @@ class GlamorLoop(agent_loop.AgentLoop):
     env = functools.partial(goal_suite.load, settings.task_name, self.goal_set,
                             settings.horizon, settings.image_size)
     self.collect_env = env(seed=seed)
-    self.tf_env = tf_py_environment.TFPyEnvironment(self.collect_env)
+    cleanup.callback(self.collect_env.close)
     self.eval_env = env(sequential=True, seed=offset(1))
-    for closing in (self.tf_env, self.eval_env):
-      cleanup.callback(closing.close)
+    cleanup.callback(self.eval_env.close)
     self.metrics = metrics = collect.TrainMetrics()
     self.epsilon = functools.partial(
         goal_policy.linear_epsilon, metrics.environment_steps.environment_steps,
         settings.epsilon_start, settings.epsilon_end, settings.epsilon_steps)
     self.agent = agent = GlamorAgent(
-        self.tf_env.time_step_spec(), self.tf_env.action_spec(),
+        tensor_spec.from_spec(self.collect_env.time_step_spec()),
+        tensor_spec.from_spec(self.collect_env.action_spec()),
         horizon=settings.horizon, seed=seed,
         collect_policy_class=functools.partial(CollectGoalPolicy,
                                                epsilon=self.epsilon))
@@ -254,8 +254,8 @@ class GlamorLoop(agent_loop.AgentLoop):
     self.success_observer = _SuccessObserver(self.collect_env)
     self.observers = [self.replay, self.metrics.observer,
                       self.success_observer]
-    self.driver = collect.episode_driver(self.tf_env, agent.collect_policy,
-                                         self.observers)
+    self.collect_policy = episode_runner.as_py_policy(agent.collect_policy)
+    self.random_policy = episode_runner.random_policy(self.collect_env)
 
   def seeding(self):
     return self.metrics.env_steps < self.settings.num_seed_steps
@@ -267,12 +267,13 @@ class GlamorLoop(agent_loop.AgentLoop):
     return self.metrics.env_steps >= self.settings.num_env_steps
 
   def collect_seed_episode(self):
-    self.collect(lambda: collect.collect_random_episodes(self.tf_env,
-                                                         self.observers))
+    self.collect(lambda: episode_runner.run(
+        self.collect_env, self.random_policy, self.observers))
     self.log_row('random', self.success_observer.success)
 
   def collect_episode(self):
-    self.collect(self.driver.run)
+    self.collect(lambda: episode_runner.run(
+        self.collect_env, self.collect_policy, self.observers))
     self.log_row('collect', self.success_observer.success)
 
   def final_evaluation(self):

@@ -2,7 +2,7 @@
 
 `S` random seed episodes; then, until `num_episodes` episodes are collected: `C`
 world-model updates on `[B, L]` chunks, one episode with the collect policy through
-a TF-Agents driver, and every `eval_interval` episodes an evaluation with the
+the episode runner, and every `eval_interval` episodes an evaluation with the
 greedy policy. With several tasks (`task_names`), one agent learns them all:
 `S` seed episodes per task, then the tasks take turns (round robin), one
 episode each after `C` updates; every task is evaluated. With named rewards
@@ -23,6 +23,7 @@ import gin
 import numpy as np
 
 from planet_tf.data import collect
+from planet_tf.data import episode_runner
 from planet_tf import envs
 from planet_tf.evaluation import episodes as evaluation
 from planet_tf.loops import agent_loop
@@ -260,7 +261,7 @@ class _Task(NamedTuple):
   `label` is None for a one-task run, which stores and writes no task.
   """
   name: str
-  tf_env: object  # Collects (TFPyEnvironment).
+  env: object  # Collects (PyEnvironment).
   eval_env: object  # Evaluates (PyEnvironment).
   label: Optional[str]
 
@@ -276,19 +277,21 @@ def _load_tasks(settings, seed, cleanup) -> List[_Task]:
 
   constructors = settings.env_constructors
   if settings.task_names is None:
-    tf_envs = [envs.custom.load_tf(settings.task_name, constructors, seed)]
-    cleanup.callback(tf_envs[0].close)
-    eval_envs = [envs.custom.load(settings.task_name, constructors, seeded(1))]
     names, labels = [settings.task_name], [None]
   else:
     names = labels = list(settings.task_names)
-    tf_envs = envs.multitask.load_tf(names, seed, constructors)
-    for env in tf_envs:
+
+  def load(offset):
+    if settings.task_names is None:
+      loaded = [envs.custom.load(names[0], constructors, seeded(offset))]
+    else:
+      loaded = envs.multitask.load(names, seeded(offset), constructors)
+    for env in loaded:
       cleanup.callback(env.close)
-    eval_envs = envs.multitask.load(names, seeded(len(names)), constructors)
-  for env in eval_envs:
-    cleanup.callback(env.close)
-  return [_Task(*fields) for fields in zip(names, tf_envs, eval_envs, labels)]
+    return loaded
+
+  return [_Task(*fields)
+          for fields in zip(names, load(0), load(len(names)), labels)]
 
 
 class PlanetLoop(agent_loop.AgentLoop):
@@ -312,10 +315,12 @@ class PlanetLoop(agent_loop.AgentLoop):
   def build(self, paths, seed, cleanup):
     settings = self.settings
     self.tasks = tasks = _load_tasks(settings, seed, cleanup)
-    tf_env = tasks[0].tf_env  # Every task has the same specs.
+    # Every task has the same specs.
+    time_step_spec = tensor_spec.from_spec(tasks[0].env.time_step_spec())
+    action_spec = tensor_spec.from_spec(tasks[0].env.action_spec())
     # One reward head per named reward (None: PlaNet's one head).
-    self.heads = heads_lib.reward_names(tf_env.time_step_spec().reward)
-    agent = heads_lib.make_agent(tf_env.time_step_spec(), tf_env.action_spec(),
+    self.heads = heads_lib.reward_names(time_step_spec.reward)
+    agent = heads_lib.make_agent(time_step_spec, action_spec,
                                  train_sequence_length=settings.sequence_length,
                                  seed=seed)
     if settings.reward_free and agent.world_model.shaping_heads:
@@ -333,20 +338,25 @@ class PlanetLoop(agent_loop.AgentLoop):
     head_policies = _head_policies(self.agent, self.heads, seed)
     self.exported_policies = head_policies
     self.open_writers()
-    self.eval_policies = {head: evaluation.as_py_policy(policy)
+    self.eval_policies = {head: episode_runner.as_py_policy(policy)
                           for head, policy in head_policies.items()}
-    # One traced policy for every task's driver: their specs are equal.
-    collect_policy = collect.TracedPolicy(self.agent.collect_policy)
+    # One traced policy for every task: their specs are equal.
+    self.collect_policy = episode_runner.as_py_policy(self.agent.collect_policy)
+    self.random_policy = episode_runner.random_policy(self.tasks[0].env)
     # TF-Agents' return metrics read one scalar reward: the first head's.
     metrics_observer = (self.metrics.observer if self.heads is None else
                         _NamedReward(self.metrics.observer, self.heads[0]))
+    # The rows' returns, summed as TF-Agents' return metrics sum them.
+    self.returns = episode_runner.EpisodeReturn(np.float32)
     replay = self.replay
     self.observers = [
         [replay if task.label is None else replay.observer(task.label),
-         metrics_observer] for task in self.tasks]
-    self.collect_drivers = [
-        collect.episode_driver(task.tf_env, collect_policy, o)
-        for task, o in zip(self.tasks, self.observers)]
+         metrics_observer, self.returns] for task in self.tasks]
+
+  def run_episode(self, i, policy):
+    """One episode of `policy` (a `PyPolicy`) in task i's environment, into
+    the replay, the metrics and `returns`."""
+    episode_runner.run(self.tasks[i].env, policy, self.observers[i])
 
   @property
   def _seed_episodes(self):
@@ -364,8 +374,7 @@ class PlanetLoop(agent_loop.AgentLoop):
   def collect_seed_episode(self):
     """S random seed episodes (of each task, in turn)."""
     i = self.next_task
-    self.collect(lambda: collect.collect_random_episodes(
-        self.tasks[i].tf_env, self.observers[i]))
+    self.collect(lambda: self.run_episode(i, self.random_policy))
     self.log_return('random', task=self.tasks[i])
     self._print_progress(None, suffix=' | random seed episode',
                          task=self.tasks[i])
@@ -374,11 +383,10 @@ class PlanetLoop(agent_loop.AgentLoop):
     """One episode of the collect policy (random with `reward_free`)."""
     self.replay.mark_recent()
     i = self.next_task
-    if self.settings.reward_free:  # Never a reward-seeking agent's episodes.
-      self.collect(lambda: collect.collect_random_episodes(
-          self.tasks[i].tf_env, self.observers[i]))
-    else:
-      self.collect(self.collect_drivers[i].run)
+    # Never a reward-seeking agent's episodes with `reward_free`.
+    policy = (self.random_policy if self.settings.reward_free else
+              self.collect_policy)
+    self.collect(lambda: self.run_episode(i, policy))
     # The row first: a kill after the checkpoint must not lose it.
     self.log_return('random' if self.settings.reward_free else 'collect',
                     task=self.tasks[i])
@@ -428,8 +436,7 @@ class PlanetLoop(agent_loop.AgentLoop):
       # The episode just collected was of the task before the next one.
       task = self.tasks[(self.metrics.episodes - 1) % len(self.tasks)]
       summaries.scalars(
-          {f'CollectReturn/{task.name}': float(
-              self.metrics.last_return.result())},
+          {f'CollectReturn/{task.name}': self.last_return},
           self.train_step, 'Metrics/')
 
   def evaluate_due(self, episode):
@@ -535,11 +542,17 @@ class PlanetLoop(agent_loop.AgentLoop):
     With named rewards, one row per head: the episode's return of that reward.
     """
     if self.heads is None:
-      self._append_row(policy, float(self.metrics.last_return.result()), task)
+      self._append_row(policy, self.returns.last, task)
       return
-    returns = self.replay.episode_returns()[-1]
     for head in self.heads:
-      self._append_row(policy, returns[head], task, head)
+      self._append_row(policy, self.returns.last[head], task, head)
+
+  @property
+  def last_return(self):
+    """The newest collected episode's return (of the first head), as its row
+    holds it with one head."""
+    value = self.returns.last
+    return value if self.heads is None else value[self.heads[0]]
 
   def _append_row(self, policy, value, task=None, head=None, episodes=None,
                   env_steps=None):
@@ -562,7 +575,7 @@ class PlanetLoop(agent_loop.AgentLoop):
       suffix += f' | {task.label}'
     print(summaries.progress_line(
         self.metrics.episodes, self.settings.num_episodes,
-        self.metrics.env_steps, float(self.metrics.last_return.result()), loss,
+        self.metrics.env_steps, self.last_return, loss,
         None if loss is None else self.updates_per_second) + suffix,
           flush=True)
 
