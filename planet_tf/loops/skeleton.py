@@ -48,6 +48,8 @@ def run(root_dir, loop):
     loop.build(paths, seed, cleanup)
     restored = recovery.restore(root_dir, loop.checkpoint, loop.replay,
                                 loop.metrics, resumed, paths.episodes_dir)
+    # Once everything stored is read: a refused start prints its error only.
+    logging.info('Run directory: %s', os.path.abspath(root_dir))
     loop.start(seed)
     if restored.work_missed:
       loop.write_lost_rows(restored.counted)

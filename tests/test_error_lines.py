@@ -1,0 +1,40 @@
+"""The one line a bad input gets, piece by piece; the commands end to end:
+`tests/test_bad_input.py`."""
+
+import errno
+import os
+
+from planet_tf import cli
+
+
+def test_one_line_drops_gins_call_context_and_keeps_its_location():
+  message = ("glamor_train_eval.num_goals takes an int, not 'many' (a str).\n"
+             "  In call to configurable 'glamor_train_eval' (<class "
+             "'planet_tf.loops.glamor.Settings'>)\n"
+             "  In call to configurable 'train' (<function train at "
+             "0x7f3a2c1d0e50>)")
+  assert cli.one_line(message) == (
+      "glamor_train_eval.num_goals takes an int, not 'many' (a str).")
+  parse = ("Invalid gin configuration (x): No configurable matching 'RSM'.\n"
+           '  In bindings string line 1\n    RSM.deter_size = 8\n    ^')
+  assert cli.one_line(parse) == (
+      "Invalid gin configuration (x): No configurable matching 'RSM'. In "
+      'bindings string line 1 RSM.deter_size = 8')
+
+
+def test_an_os_error_names_the_path_the_cause_and_what_to_do():
+  error = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), '/runs/a/x.npz')
+  assert cli.os_error_message(error) == (
+      '/runs/a/x.npz: No space left on device; free space on that disk or '
+      'choose another directory.')
+  assert cli.os_error_message(FileNotFoundError('No checkpoint in /x.')) == (
+      'No checkpoint in /x.')
+
+
+def test_a_path_through_a_file_names_the_file(tmp_path):
+  (tmp_path / 'run').write_text('mine')
+  error = NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR),
+                             str(tmp_path / 'run' / 'train'))
+  assert cli.os_error_message(error) == (
+      f'{tmp_path / "run"} is a file where a directory is expected; choose '
+      'another directory or move the file away.')
