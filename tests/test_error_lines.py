@@ -3,8 +3,12 @@
 
 import errno
 import os
+import socket
+
+import pytest
 
 from planet_tf import cli
+from planet_tf.distributed import ports
 
 
 def test_one_line_drops_gins_call_context_and_keeps_its_location():
@@ -38,3 +42,16 @@ def test_a_path_through_a_file_names_the_file(tmp_path):
   assert cli.os_error_message(error) == (
       f'{tmp_path / "run"} is a file where a directory is expected; choose '
       'another directory or move the file away.')
+
+
+def test_a_taken_port_is_named_before_anything_is_written():
+  with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+    holder.bind(('', 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    with pytest.raises(ports.PortError, match=f'port {port} \\(--port\\) '
+                       'cannot be served: another process listens on it'):
+      ports.check_free(port)
+  ports.check_free(port)  # Free again once its holder is gone.
+  with pytest.raises(ports.PortError, match='is not a port'):
+    ports.check_free(0)
