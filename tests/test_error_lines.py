@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from planet_tf import cli
+from planet_tf import run_dir
 from planet_tf.distributed import ports
 
 
@@ -55,3 +56,15 @@ def test_a_taken_port_is_named_before_anything_is_written():
   ports.check_free(port)  # Free again once its holder is gone.
   with pytest.raises(ports.PortError, match='is not a port'):
     ports.check_free(0)
+
+
+def test_an_unknown_reward_head_is_named_with_the_runs_heads(tmp_path):
+  for head in ('forward', 'backward'):
+    export = tmp_path / 'policies' / f'8-{head}'
+    export.mkdir(parents=True)
+    (export / 'saved_model.pb').write_bytes(b'')
+  with pytest.raises(FileNotFoundError) as raised:
+    run_dir.find_policy_dir(str(tmp_path), 'sideways')
+  assert str(raised.value) == (
+      f"'sideways' is not a reward head of {tmp_path}: it exported the heads "
+      'backward, forward; pass one of them as --reward_head.')
