@@ -5,11 +5,14 @@ import errno
 import os
 import socket
 
+import numpy as np
 import pytest
 
 from planet_tf import cli
 from planet_tf import run_dir
 from planet_tf.distributed import ports
+from planet_tf.envs import goal_env
+from planet_tf.envs import goal_suite
 
 
 def test_one_line_drops_gins_call_context_and_keeps_its_location():
@@ -56,6 +59,28 @@ def test_a_taken_port_is_named_before_anything_is_written():
   ports.check_free(port)  # Free again once its holder is gone.
   with pytest.raises(ports.PortError, match='is not a port'):
     ports.check_free(0)
+
+
+@pytest.mark.parametrize('data', [b'', b'PK\x03\x04trunc', None],
+                         ids=['empty', 'truncated', 'foreign'])
+def test_a_damaged_goal_file_is_named_with_what_to_do(tmp_path, data):
+  path = str(tmp_path / 'goals.npz')
+  if data is None:
+    np.savez(path, weights=np.zeros(2))
+  else:
+    with open(path, 'wb') as f:
+      f.write(data)
+  with pytest.raises(ValueError, match=f'Cannot read goal file {path}: .*'
+                     'move it away to continue'):
+    goal_suite.load_goal_set(path)
+
+
+def test_a_goal_file_round_trips(tmp_path):
+  goals = goal_env.GoalSet(*(np.zeros([2, 3], np.float32),) * len(
+      goal_env.GoalSet._fields))
+  path = str(tmp_path / 'goals.npz')
+  goal_suite.save_goal_set(path, goals)
+  assert goal_suite.load_goal_set(path).images.shape == (2, 3)
 
 
 def test_an_unknown_reward_head_is_named_with_the_runs_heads(tmp_path):
