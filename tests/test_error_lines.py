@@ -13,6 +13,9 @@ from planet_tf import run_dir
 from planet_tf.distributed import ports
 from planet_tf.envs import goal_env
 from planet_tf.envs import goal_suite
+from planet_tf.loops import glamor
+from planet_tf.loops import planet
+from planet_tf.loops import typed_settings
 
 
 def test_one_line_drops_gins_call_context_and_keeps_its_location():
@@ -46,6 +49,33 @@ def test_a_path_through_a_file_names_the_file(tmp_path):
   assert cli.os_error_message(error) == (
       f'{tmp_path / "run"} is a file where a directory is expected; choose '
       'another directory or move the file away.')
+
+
+def test_a_value_of_the_wrong_type_names_its_setting_and_an_example():
+  with pytest.raises(ValueError) as raised:
+    glamor.Settings(task_name='grid_world', image_size=28, num_goals='many')
+  # Gin adds its call's context on the next line (`cli.one_line` drops it).
+  assert str(raised.value).splitlines()[0] == (
+      "glamor_train_eval.num_goals takes an int, not 'many' (a str); e.g. "
+      'glamor_train_eval.num_goals = 20.')
+  with pytest.raises(ValueError, match=r'train_eval.max_minutes takes a '
+                     r'number or None, not \'soon\''):
+    planet.Settings(task_name='cartpole_balance', max_minutes='soon')
+
+
+def test_types_admit_what_gin_gives():
+  admits = typed_settings.matches
+  assert admits(4, float) and not admits(True, float)
+  assert admits(1, bool) and not admits('yes', bool)
+  assert not admits(4.5, int) and not admits(False, int)
+  assert admits(['a', 'b'], planet.Settings.__annotations__['task_names'])
+  assert not admits([1], planet.Settings.__annotations__['task_names'])
+  assert admits({'x': len}, planet.Settings.__annotations__['env_constructors'])
+  assert not admits({'x': 3},
+                    planet.Settings.__annotations__['env_constructors'])
+  # Every default is of its own type.
+  planet.Settings(task_name='cartpole_balance')
+  glamor.Settings()
 
 
 def test_a_taken_port_is_named_before_anything_is_written():
