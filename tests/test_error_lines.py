@@ -16,6 +16,7 @@ from planet_tf.envs import goal_suite
 from planet_tf.loops import glamor
 from planet_tf.loops import planet
 from planet_tf.loops import typed_settings
+from planet_tf.run_dir import mismatch
 
 
 def test_one_line_drops_gins_call_context_and_keeps_its_location():
@@ -76,6 +77,32 @@ def test_types_admit_what_gin_gives():
   # Every default is of its own type.
   planet.Settings(task_name='cartpole_balance')
   glamor.Settings()
+
+
+def _differences(count):
+  return [(f'RSSM.size_{i:02d}', '1', '2') for i in range(count)]
+
+
+def test_a_refused_resume_leads_with_another_agent_kind():
+  differences = sorted(_differences(75) + [
+      ('train.loop', 'None', '@glamor_train_eval')])
+  line = mismatch.message('runs/a', 'runs/a/train/config.gin', differences,
+                          {'num_env_steps'}, 'glamor_train_eval')
+  assert line.startswith(
+      'root_dir runs/a holds a run of another agent kind than '
+      'glamor_train_eval (runs/a/train/config.gin): train.loop: None in the '
+      'stored run, @glamor_train_eval now; 75 more settings differ with it, '
+      'e.g. RSSM.size_00: 1 in the stored run, 2 now;')
+  assert 'RSSM.size_03' not in line and '\n' not in line
+
+
+def test_a_refused_resume_shows_three_differences_and_counts_the_rest():
+  line = mismatch.message('runs/a', 'c.gin', _differences(5), {'b', 'a'},
+                          'train_eval')
+  assert 'RSSM.size_02: 1 in the stored run, 2 now; and 2 more.' in line
+  assert 'Only train_eval.{a, b} may change on resume.' in line
+  assert 'and' not in mismatch.message('r', 'c', _differences(1), set(), 'x'
+                                       ).split('. Resume')[0]
 
 
 def test_a_taken_port_is_named_before_anything_is_written():
