@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from planet_tf import cli
+from planet_tf import files
 from planet_tf import run_dir
 from planet_tf.distributed import ports
 from planet_tf.envs import goal_env
@@ -150,3 +151,16 @@ def test_an_unknown_reward_head_is_named_with_the_runs_heads(tmp_path):
   assert str(raised.value) == (
       f"'sideways' is not a reward head of {tmp_path}: it exported the heads "
       'backward, forward; pass one of them as --reward_head.')
+
+
+def test_a_failed_atomic_write_names_its_file_and_leaves_nothing(tmp_path):
+  path = str(tmp_path / 'config.gin')
+
+  def full_disk(f):
+    del f
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+  with pytest.raises(OSError) as raised:
+    files.atomic_write(path, full_disk)
+  assert raised.value.filename == path
+  assert raised.value.errno == errno.ENOSPC
+  assert not os.listdir(tmp_path)

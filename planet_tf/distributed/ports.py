@@ -52,5 +52,5 @@ def check_free(port, flag='--port'):
         raise PortError(
             f'port {port} ({flag}) cannot be served: {cause}. Choose a free '
             f'port with {flag}=..., or stop the process that holds it '
-            f'(`ss -ltnp "sport = :{port}"` names it). Nothing was changed.'
+            f"(ss -ltnp 'sport = :{port}' names it). Nothing was changed."
         ) from None
