@@ -5,6 +5,7 @@ import errno
 import os
 import socket
 
+import gin
 import numpy as np
 import pytest
 
@@ -42,6 +43,22 @@ def test_an_os_error_names_the_path_the_cause_and_what_to_do():
       'choose another directory.')
   assert cli.os_error_message(FileNotFoundError('No checkpoint in /x.')) == (
       'No checkpoint in /x.')
+
+
+@gin.configurable('read_for_test_error_lines')
+def _read(path):
+  with open(path) as f:
+    return f.read()
+
+
+def test_an_os_error_raised_through_gin_keeps_its_path(tmp_path):
+  missing = str(tmp_path / 'missing.gin')
+  with pytest.raises(FileNotFoundError) as raised:
+    _read(missing)
+  assert raised.value.filename is None  # Gin's copy of the error.
+  assert cli.unwrap_gin(raised.value).filename == missing
+  assert cli.os_error_message(cli.unwrap_gin(raised.value)) == (
+      f'{missing}: No such file or directory.')
 
 
 def test_a_path_through_a_file_names_the_file(tmp_path):
