@@ -5,6 +5,7 @@ import importlib.util
 import logging
 import os
 import pkgutil
+import tokenize
 
 import gin
 
@@ -84,6 +85,9 @@ def parse_gin(gin_files=(), gin_bindings=(), finalize=True):
                                         finalize_config=finalize)
   except (ValueError, SyntaxError, KeyError) as e:
     raise ValueError(f'Invalid gin configuration ({where}): {e}') from e
+  except tokenize.TokenError as e:  # A binding that ends inside brackets.
+    raise ValueError(f'Invalid gin configuration ({where}): cannot parse it: '
+                     f'{e.args[0]}.') from e
   except ImportError as e:  # A gin file's `import` line (a user's module).
     raise ValueError(
         f'Invalid gin configuration ({where}): it imports a module Python '

@@ -31,7 +31,7 @@ def main(argv):
   if not 0 <= FLAGS.actor_id < FLAGS.num_actors:
     cli.fail(f'--actor_id must be in [0, {FLAGS.num_actors}), got '
              f'{FLAGS.actor_id}.')
-  with cli.exit_on(FileNotFoundError, FileExistsError, ValueError):
+  with cli.exit_on(OSError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     actor.run_actor(FLAGS.root_dir, FLAGS.replay_address, FLAGS.actor_id,
                     FLAGS.num_actors)

@@ -31,12 +31,14 @@ def define_flags():
   flags.DEFINE_string('policy', None, 'A SavedModel policy directory, or a run '
                       'directory (its newest export under policies/).')
   flags.DEFINE_integer('num_episodes', None, 'Episodes to run (default 10; a '
-                       'GLAMOR policy: every goal of its run once).')
+                       'GLAMOR policy: every goal of its run once).',
+                       lower_bound=1)
   flags.DEFINE_string('video_dir', None,
                       'If set, write each episode there as GIF.')
   flags.DEFINE_string('task_name', None, 'Task: one of a multi-task run\'s, or '
                       'any when --policy is not in a run.')
-  flags.DEFINE_integer('seed', None, 'Seed of the environment.')
+  flags.DEFINE_integer('seed', None, 'Seed of the environment.',
+                       lower_bound=0)
   flags.DEFINE_string('reward_head', None, 'For a run with named rewards: the '
                       'head whose policy is evaluated, and whose reward is '
                       'summed (e.g. backward).')
@@ -45,7 +47,7 @@ def define_flags():
 
 def main(argv):
   cli.begin(argv)
-  with cli.exit_on(FileNotFoundError, ValueError):
+  with cli.exit_on(OSError, ValueError):
     if evaluation.is_goal_policy(FLAGS.policy):
       _evaluate_goal_policy()
       return

@@ -16,6 +16,7 @@ with named rewards, --reward_head chooses it (default output
 from absl import flags
 
 from planet_tf import cli
+from planet_tf import run_dir
 from planet_tf.loops import restore
 
 FLAGS = flags.FLAGS
@@ -39,7 +40,7 @@ def define_flags():
 
 def main(argv):
   cli.begin(argv)
-  with cli.exit_on(FileNotFoundError, ValueError):
+  with cli.exit_on(OSError, ValueError, run_dir.CheckpointError):
     path = restore.export_from_run(FLAGS.root_dir, FLAGS.output,
                                    FLAGS.checkpoint, FLAGS.collect,
                                    FLAGS.gin_param, FLAGS.reward_head)

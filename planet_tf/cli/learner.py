@@ -32,8 +32,8 @@ def define_flags():
 
 def main(argv):
   cli.begin(argv)
-  with cli.exit_on(FileNotFoundError, FileExistsError, ValueError,
-                   run_dir.CheckpointError, run_dir.RunLockedError):
+  with cli.exit_on(OSError, ValueError, run_dir.CheckpointError,
+                   run_dir.RunLockedError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     strategy = strategy_utils.get_strategy(tpu=None, use_gpu=FLAGS.use_gpu)
     summary = learner.run_learner(FLAGS.root_dir, FLAGS.replay_address,

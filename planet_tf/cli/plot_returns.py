@@ -22,7 +22,6 @@ return at its last evaluation. Needs matplotlib (`pip install
 
 import os
 
-from absl import app
 from absl import flags
 
 from planet_tf import cli
@@ -42,8 +41,8 @@ def define_flags():
 def main(argv):
   run_dirs = ([FLAGS.root_dir] if FLAGS.root_dir else []) + list(argv[1:])
   if not run_dirs:
-    raise app.UsageError('Pass --root_dir=RUN or one or more run directories.')
-  with cli.exit_on(FileNotFoundError, ValueError, ImportError):
+    cli.fail('pass --root_dir=RUN or one or more run directories.')
+  with cli.exit_on(OSError, ValueError, ImportError):
     runs = [curve for d in run_dirs
             for curve in learning_curve.split_by_task(learning_curve.load_run(d))]
     if len(runs) == 1:

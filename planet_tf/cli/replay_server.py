@@ -13,6 +13,7 @@ from absl import flags
 
 from planet_tf import cli
 from planet_tf import config
+from planet_tf.distributed import ports
 from planet_tf.distributed import replay_server
 
 FLAGS = flags.FLAGS
@@ -25,7 +26,8 @@ def define_flags():
 
 def main(argv):
   cli.begin(argv)
-  with cli.exit_on(FileNotFoundError, ValueError):
+  with cli.exit_on(OSError, ValueError):
+    ports.check_free(FLAGS.port)
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
     replay_server.serve(FLAGS.root_dir, FLAGS.port)
 

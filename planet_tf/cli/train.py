@@ -18,9 +18,7 @@ every Python-side log, `TF_CPP_MIN_LOG_LEVEL=0` TensorFlow's C++ logs.
 
 import os
 
-from absl import app
 from absl import flags
-from absl import logging
 import gin
 
 from planet_tf import cli
@@ -71,8 +69,8 @@ def train(root_dir, loop=None, max_minutes=None):
 def default_root_dir(gin_files):
   """`runs/<name>` for the last gin file `<name>.gin`."""
   if not gin_files:
-    raise app.UsageError('Pass --gin_file (e.g. --gin_file=cheetah.gin) and, '
-                         'optionally, --root_dir.')
+    cli.fail('pass --gin_file (e.g. --gin_file=cheetah.gin) and, '
+             'optionally, --root_dir.')
   name = os.path.basename(gin_files[-1])
   return os.path.join('runs', name[:-4] if name.endswith('.gin') else name)
 
@@ -95,11 +93,10 @@ def summary_line(root_dir, summary):
 def main(argv):
   cli.begin(argv)
   root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
-  with cli.exit_on(FileNotFoundError, ValueError):
+  with cli.exit_on(OSError, ValueError):
     config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
-  with cli.exit_on(FileExistsError, ValueError, run_dir.CheckpointError,
+  with cli.exit_on(OSError, ValueError, run_dir.CheckpointError,
                    run_dir.RunLockedError):
-    logging.info('Run directory: %s', os.path.abspath(root_dir))
     summary = train(root_dir, max_minutes=FLAGS.max_minutes)
   print(summary_line(root_dir, summary), flush=True)
 

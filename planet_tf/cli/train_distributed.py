@@ -4,15 +4,18 @@
   bin/train_distributed --root_dir=runs/tiny --gin_file=tiny.gin --num_actors=2
 
 Starts `bin/replay_server`, `bin/learner` and N `bin/actor`s as separate
-processes on a free local port (the clients connect through localhost; Reverb
-itself listens on every interface, so keep the machine behind a firewall),
+processes on a free local port, or the one --port chooses (the clients connect
+through localhost; Reverb itself listens on every interface, so keep the
+machine behind a firewall),
 shows one progress line, and stops them all on Ctrl-C or when one of them
 fails (printing the end of its log, `<root_dir>/logs/<process>.log`). The same
 command resumes: the learner from its checkpoint, the server refilled from the
 stored episodes. For several machines, run the three commands yourself.
 """
 
+import glob
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,10 +27,13 @@ from absl import flags
 import planet_tf
 from planet_tf import cli
 from planet_tf import console
+from planet_tf.distributed import ports
 from planet_tf.distributed import status as status_lib
 
 FLAGS = flags.FLAGS
 _POLL_SECONDS = 1.0
+# A process's refusal of bad input: its last line (`cli.fail`).
+_ERROR_LINE = re.compile(r'^\S+: error: (.*)$')
 
 
 def define_flags():
@@ -35,6 +41,8 @@ def define_flags():
                       'present); runs/<name of the last --gin_file> if unset.')
   cli.define_gin_flags()
   flags.DEFINE_integer('num_actors', 1, 'Actor processes.', lower_bound=1)
+  flags.DEFINE_integer('port', None, 'Port of the replay server (Reverb '
+                       'listens on every interface); a free one if unset.')
 
 
 def default_root_dir(gin_files):
@@ -52,13 +60,6 @@ def default_root_dir(gin_files):
 def _interrupt(signum, frame):
   del signum, frame
   raise KeyboardInterrupt
-
-
-def free_port():
-  """A port no one listens on now (the server takes it a moment later)."""
-  with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-    s.bind(('127.0.0.1', 0))
-    return s.getsockname()[1]
 
 
 def commands(root_dir, gin_files, gin_params, num_actors, port):
@@ -108,12 +109,25 @@ def progress(status):
           f' | loss {"-" if loss is None else f"{loss:.2f}"}')
 
 
+def refusal(log_text):
+  """The one-line error (`cli.fail`) a process ended with, or None."""
+  lines = log_text.strip().splitlines()
+  match = _ERROR_LINE.search(lines[-1]) if lines else None
+  return match and match.group(1)
+
+
 class Processes:
   """The run's child processes, each in its own session with its own log."""
 
   def __init__(self, root_dir):
     self.log_dir = os.path.join(root_dir, 'logs')
+    self._new_dirs = [d for d in (root_dir, self.log_dir)
+                      if not os.path.isdir(d)]
     os.makedirs(self.log_dir, exist_ok=True)
+    # Each existing log's size and times, for `undo`.
+    self._found = {
+        p: (os.path.getsize(p), os.stat(p).st_atime_ns, os.stat(p).st_mtime_ns)
+        for p in glob.glob(os.path.join(self.log_dir, '*.log'))}
     self.procs = {}
     self._logs = []
 
@@ -157,18 +171,40 @@ class Processes:
   def log_path(self, name):
     return os.path.join(self.log_dir, f'{name}.log')
 
+  def undo(self):
+    """Leaves the logs as they were found (after `stop`): for a launch its
+    processes refused, which changes nothing in the run directory."""
+    for path in glob.glob(os.path.join(self.log_dir, '*.log')):
+      if path not in self._found:
+        os.remove(path)
+        continue
+      size, atime, mtime = self._found[path]
+      os.truncate(path, size)
+      os.utime(path, ns=(atime, mtime))
+    for directory in self._new_dirs[::-1]:
+      try:
+        os.rmdir(directory)
+      except OSError:
+        pass  # Not empty: it holds someone's files.
 
-def launch(root_dir, gin_files, gin_params, num_actors, out=sys.stdout):
-  """Runs the processes until the learner finishes; returns the exit code."""
+
+def launch(root_dir, gin_files, gin_params, num_actors, port=None,
+           out=sys.stdout):
+  """Runs the processes until the learner finishes; returns the exit code.
+
+  `port` is the replay server's (`ports.check_free` already passed), a free
+  one if None.
+  """
   signal.signal(signal.SIGTERM, _interrupt)  # Stopped: stop the children too.
-  port = free_port()
+  port = port or ports.free_port()
   argvs = commands(root_dir, gin_files, gin_params, num_actors, port)
   processes = Processes(root_dir)
   tty = out.isatty()
   last = None
   try:
     server = processes.start('replay_server', argvs.pop('replay_server'))
-    if not _wait_for_port(port, server):
+    served = _wait_for_port(port, server)
+    if not served:
       name, code = 'replay_server', server.poll()
     else:
       for name, argv in argvs.items():
@@ -189,6 +225,16 @@ def launch(root_dir, gin_files, gin_params, num_actors, out=sys.stdout):
                 file=out, flush=True)
           last = line
         time.sleep(_POLL_SECONDS)
+    refused = refusal(_tail(processes.log_path(name)))
+    if not served and refused:
+      # The server checks the run first (gin, settings, stored
+      # configuration), before any other process starts: its one line is
+      # the launch's.
+      processes.stop()
+      processes.undo()
+      print(f'{cli.program_name()}: error: {refused}', file=sys.stderr,
+            flush=True)
+      return 1
     print(f'\n{name} stopped (exit code {code}); stopping the others. The end '
           f'of {processes.log_path(name)}:\n{_tail(processes.log_path(name))}',
           file=out, flush=True)
@@ -205,7 +251,12 @@ def main(argv):
   if len(argv) > 1:
     cli.fail(f'unexpected arguments {argv[1:]}')
   root_dir = FLAGS.root_dir or default_root_dir(FLAGS.gin_file)
-  sys.exit(launch(root_dir, FLAGS.gin_file, FLAGS.gin_param, FLAGS.num_actors))
+  with cli.exit_on(OSError):  # A port in use, a root_dir that is a file, ...
+    if FLAGS.port is not None:  # Before the logs are opened in root_dir.
+      ports.check_free(FLAGS.port)
+    code = launch(root_dir, FLAGS.gin_file, FLAGS.gin_param, FLAGS.num_actors,
+                  FLAGS.port)
+  sys.exit(code)
 
 
 def run():

@@ -20,9 +20,18 @@ def loop_settings() -> train_eval.Settings:
   """PlaNet's `Settings` from the bound `train_eval.*` values (else defaults).
 
   Raises:
-    ValueError: as `Settings`, or for what needs `bin/train`: several tasks,
-      the user's own environments, a final evaluation of its own size.
+    ValueError: as `Settings`, or for what needs `bin/train`: another agent
+      kind (`train.loop`), several tasks, the user's own environments, a
+      final evaluation of its own size.
   """
+  try:
+    loop = gin.query_parameter('train.loop')
+  except ValueError:
+    loop = None  # Unbound: PlaNet's.
+  if loop is not None and loop.configurable.name != train_eval.NAME:
+    raise ValueError(f'Distributed training runs PlaNet only; this '
+                     'configuration binds train.loop = '
+                     f'@{loop.configurable.name}: train it with bin/train.')
   settings = train_eval.Settings()
   if settings.task_names is not None:
     raise ValueError('Distributed PlaNet trains one task (train_eval.task_name); '

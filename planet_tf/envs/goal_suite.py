@@ -94,6 +94,17 @@ def load_goal_set(path) -> goal_env.GoalSet:
 
   Raises:
     FileNotFoundError: if `path` does not exist.
+    ValueError: if it is empty, truncated or holds no goal set, naming it.
   """
-  with np.load(path) as data:
-    return goal_env.GoalSet(**{k: data[k] for k in goal_env.GoalSet._fields})
+  try:
+    with np.load(path) as data:
+      return goal_env.GoalSet(**{k: data[k] for k in goal_env.GoalSet._fields})
+  except FileNotFoundError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except
+    # An empty file is an EOFError, a truncated one a BadZipFile, zlib or
+    # ValueError, a foreign one a KeyError.
+    raise ValueError(
+        f'Cannot read goal file {path}: {type(e).__name__}: {e}. It is empty, '
+        'truncated or holds no goal set; move it away to continue: a resumed '
+        'run draws its goals again (the same ones for a seeded run).') from e

@@ -19,6 +19,7 @@ import re
 import statistics
 from typing import Collection, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from planet_tf import files
 from planet_tf import run_dir as run_dir_lib
 from planet_tf.run_dir import ReturnRow as Row
 
@@ -496,7 +497,12 @@ def _finish(plt, fig, ax, output, title, top, legend_title=None):
   ax.legend(loc='best', fontsize='small', title=legend_title,
             title_fontsize='small')
   fig.tight_layout()
-  if os.path.dirname(output):
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-  fig.savefig(output)
-  plt.close(fig)
+  # Atomically: a full disk leaves no half-written figure. A name without
+  # an extension gets `.png`, as matplotlib gives it.
+  image_format = os.path.splitext(output)[1][1:]
+  if not image_format:
+    image_format, output = 'png', output + '.png'
+  try:
+    files.atomic_write(output, lambda f: fig.savefig(f, format=image_format))
+  finally:
+    plt.close(fig)

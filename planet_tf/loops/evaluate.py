@@ -162,11 +162,17 @@ def is_goal_policy(path):
   """Whether `path` (a SavedModel or a run directory) is of a run of a
   goal-conditioned kind (GLAMOR).
 
+  A run directory is asked directly, so that `evaluate` names what its
+  exports lack (a reward head, say).
+
   Raises:
-    FileNotFoundError: if `path` holds no exported policy.
+    FileNotFoundError: if `path` is not a run directory and holds no exported
+      policy.
   """
-  return registry.is_goal_run(
-      run_dir_lib.find_run_dir(run_dir_lib.find_policy_dir(path)))
+  run = run_dir_lib.find_run_dir(path)
+  if run is None:
+    run = run_dir_lib.find_run_dir(run_dir_lib.find_policy_dir(path))
+  return registry.is_goal_run(run)
 
 
 def evaluate_goals(path, num_episodes=None, video_dir=None, seed=None):

@@ -28,6 +28,7 @@ from planet_tf.data import hindsight_replay
 from planet_tf.loops import agent_loop
 from planet_tf.loops import registry
 from planet_tf.loops import skeleton
+from planet_tf.loops import typed_settings
 from planet_tf import run_dir
 from planet_tf.evaluation import summaries
 from planet_tf.agents import GlamorAgent
@@ -42,7 +43,7 @@ _RESUMABLE = registry.RESUMABLE_FIELD
 
 @gin.configurable(registry.GLAMOR)
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(typed_settings.TypedSettings):
   """GLAMOR's settings, gin name `glamor_train_eval`: the one place each is
   declared, with its default (the paper's); checked when created.
 
@@ -78,7 +79,8 @@ class Settings:
 
 
   Raises:
-    ValueError: for an unknown task or an invalid size, naming the setting.
+    ValueError: for a value of the wrong type (`typed_settings`), an unknown
+      task or an invalid size, naming the setting.
   """
   task_name: str = 'reacher_hard'
   horizon: int = 100
@@ -101,7 +103,7 @@ class Settings:
   max_minutes: Optional[float] = dataclasses.field(default=None,
                                                    metadata=_RESUMABLE)
 
-  def __post_init__(self):
+  def check(self):
     goal_suite.check_task(self.task_name, self.image_size)
     for name in ('horizon', 'num_goals', 'num_goal_episodes', 'num_env_steps',
                  'batch_size', 'epsilon_steps', 'eval_interval',

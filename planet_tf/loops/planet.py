@@ -29,6 +29,7 @@ from planet_tf.evaluation import episodes as evaluation
 from planet_tf.loops import agent_loop
 from planet_tf.loops import registry
 from planet_tf.loops import skeleton
+from planet_tf.loops import typed_settings
 from planet_tf.data import replay as replay_lib
 from planet_tf import run_dir
 from tf_agents.specs import tensor_spec
@@ -40,7 +41,7 @@ _RESUMABLE = registry.RESUMABLE_FIELD
 
 @gin.configurable(registry.PLANET)
 @dataclasses.dataclass(frozen=True)
-class Settings:
+class Settings(typed_settings.TypedSettings):
   """PlaNet's settings, gin name `train_eval` (`train_eval.batch_size = 16`):
   the one place each is declared, with its default; checked when created.
 
@@ -94,8 +95,9 @@ class Settings:
 
 
   Raises:
-    ValueError: for an unknown task, an invalid size or a setting that does
-      not fit the others, naming the setting.
+    ValueError: for a value of the wrong type (`typed_settings`), an unknown
+      task, an invalid size or a setting that does not fit the others, naming
+      the setting.
   """
   task_name: Optional[str] = None
   task_names: Optional[Tuple[str, ...]] = None
@@ -117,7 +119,7 @@ class Settings:
   final_eval_episodes: Optional[int] = dataclasses.field(
       default=None, metadata=_RESUMABLE)
 
-  def __post_init__(self):
+  def check(self):
     if isinstance(self.task_names, list):  # Gin gives a list; settings freeze.
       object.__setattr__(self, 'task_names', tuple(self.task_names))
     object.__setattr__(self, 'reward_free', bool(self.reward_free))

@@ -48,6 +48,8 @@ def run(root_dir, loop):
     loop.build(paths, seed, cleanup)
     restored = recovery.restore(root_dir, loop.checkpoint, loop.replay,
                                 loop.metrics, resumed, paths.episodes_dir)
+    # Once everything stored is read: a refused start prints its error only.
+    logging.info('Run directory: %s', os.path.abspath(root_dir))
     loop.start(seed)
     if restored.work_missed:
       loop.write_lost_rows(restored.counted)
@@ -94,7 +96,11 @@ def open_run_dir(paths, stored_settings, resumable, cleanup, name):
     True if the directory holds this run (a resume).
   """
   new_dirs = [d for d in (paths.root, paths.train_dir) if not os.path.isdir(d)]
-  lock = run_dir.lock(paths.root)
+  try:
+    lock = run_dir.lock(paths.root)
+  except OSError:  # A read-only or full disk: leave no directory behind.
+    run_dir.remove_empty(new_dirs[::-1])
+    raise
   try:
     bindings = run_dir.run_bindings(stored_settings, resumable, name=name)
     resumed = run_dir.check_config(paths.root, bindings, resumable, name=name)

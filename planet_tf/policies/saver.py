@@ -10,6 +10,7 @@ from the generator state at export time; so are its networks (a `CemPolicy`'s
 value, an `ActorPolicy`'s actor).
 """
 
+import errno
 import glob
 import os
 import shutil
@@ -18,6 +19,9 @@ import tensorflow as tf
 from tf_agents.policies import policy_saver
 
 TMP_PREFIX = '.tmp-export-'
+# The operating-system error behind TensorFlow's error of a failed write.
+_ERRNO = {tf.errors.ResourceExhaustedError: errno.ENOSPC,
+          tf.errors.PermissionDeniedError: errno.EACCES}
 
 
 def export_policy(policy, output_dir, train_step=None, batch_size=None):
@@ -25,7 +29,8 @@ def export_policy(policy, output_dir, train_step=None, batch_size=None):
 
   The SavedModel is written to a hidden sibling directory and renamed into
   place, so a crash never leaves a half-written `output_dir` (a stale
-  `.tmp-export-*` sibling is all it can leave).
+  `.tmp-export-*` sibling is all it can leave; an export that fails, on a
+  full disk say, removes it).
 
   Args:
     policy: a `TFPolicy`, e.g. a `CemPolicy` or an `ActorPolicy`.
@@ -36,6 +41,10 @@ def export_policy(policy, output_dir, train_step=None, batch_size=None):
 
   Returns:
     `output_dir`.
+
+  Raises:
+    OSError: naming `output_dir`, if the SavedModel cannot be written (a full
+      or read-only disk).
   """
   if train_step is not None and not isinstance(train_step, tf.Variable):
     train_step = tf.Variable(int(train_step), dtype=tf.int64, trainable=False,
@@ -46,7 +55,14 @@ def export_policy(policy, output_dir, train_step=None, batch_size=None):
   parent, name = os.path.split(output_dir)
   os.makedirs(parent or '.', exist_ok=True)
   tmp = os.path.join(parent, f'{TMP_PREFIX}{name}-{os.getpid()}')
-  saver.save(tmp)
+  try:
+    saver.save(tmp)
+  except BaseException as e:
+    shutil.rmtree(tmp, ignore_errors=True)
+    if isinstance(e, tf.errors.OpError) and type(e) in _ERRNO:
+      number = _ERRNO[type(e)]
+      raise OSError(number, os.strerror(number), output_dir) from e
+    raise
   if os.path.exists(output_dir):
     old = f'{tmp}-replaced'
     os.replace(output_dir, old)

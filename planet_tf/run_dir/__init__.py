@@ -19,6 +19,7 @@ from planet_tf.run_dir.layout import find_run_dir
 from planet_tf.run_dir.layout import head_of_policy_dir
 from planet_tf.run_dir.layout import policy_dir
 from planet_tf.run_dir.lock import lock
+from planet_tf.run_dir.lock import remove_empty
 from planet_tf.run_dir.lock import unlock
 from planet_tf.run_dir.returns import COLUMNS
 from planet_tf.run_dir.returns import ReturnRow

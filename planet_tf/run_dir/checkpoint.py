@@ -56,7 +56,8 @@ class RunCheckpoint:
       checkpoint files either).
 
     Raises:
-      FileNotFoundError: if `path` is a directory without a checkpoint.
+      FileNotFoundError: if `path` is a directory without a checkpoint, or a
+        prefix without its `.index` file.
       CheckpointError: if checkpoint files exist but the index names none, the
         checkpoint predates the agent-owned optimizer, or it is unreadable or
         does not match the objects.
@@ -65,6 +66,11 @@ class RunCheckpoint:
       directory, path = path, tf.train.latest_checkpoint(path)
       if path is None:
         raise FileNotFoundError(f'No checkpoint in {directory}.')
+    elif path is not None and not tf.io.gfile.exists(path + '.index'):
+      raise FileNotFoundError(
+          f'No checkpoint {path}: there is no {path}.index. Pass a checkpoint '
+          'prefix (train/ckpt-N, without .index) or a directory with a '
+          '"checkpoint" index.')
     latest = path or self._manager.latest_checkpoint
     if latest is None:
       files = sorted(glob.glob(os.path.join(self._directory, 'ckpt-*')))
@@ -74,6 +80,12 @@ class RunCheckpoint:
             'but its "checkpoint" index names no existing checkpoint. Refusing '
             'to start over on top of them; repair the index or move the run.')
       return None
+    if path is None and not tf.io.gfile.exists(latest + '.index'):
+      raise CheckpointError(
+          f'The "checkpoint" index in {self._directory} names {latest}, which '
+          f'does not exist (no {latest}.index). Nothing was changed. Edit the '
+          'index to name one of the checkpoints there: '
+          f'{", ".join(self._stored()) or "none (move the index away)"}.')
     _refuse_old_layout(latest)
     try:
       status = self._checkpoint.restore(latest)
@@ -88,8 +100,15 @@ class RunCheckpoint:
           'was written by a different model. Nothing was changed. To resume '
           'from an older checkpoint, edit the "checkpoint" index in '
           f'{self._directory} to name one of: '
-          f'{", ".join(self._manager.checkpoints)}.') from e
+          f'{", ".join(self._stored())}.') from e
     return latest
+
+  def _stored(self):
+    """The prefixes of the checkpoints in the directory, oldest first."""
+    prefixes = [p[:-len('.index')] for p in glob.glob(
+        os.path.join(self._directory, 'ckpt-*.index'))]
+    return sorted(prefixes, key=lambda p: int(p.rpartition('-')[2])
+                  if p.rpartition('-')[2].isdigit() else -1)
 
   def save(self, number):
     """Writes checkpoint `ckpt-<number>`; returns its path."""

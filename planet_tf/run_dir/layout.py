@@ -110,8 +110,9 @@ def find_policy_dir(path, reward_head=None):
     The SavedModel directory.
 
   Raises:
-    FileNotFoundError: if `path` is neither, naming what was looked for (and
-      the heads a run exported, if it has none of `reward_head`).
+    FileNotFoundError: if `path` is neither, naming what was looked for; if
+      a run exported heads but not `reward_head`, naming them; or if
+      `reward_head` is given for a run of one unnamed reward.
   """
   if os.path.isfile(os.path.join(path, 'saved_model.pb')):
     return path
@@ -123,6 +124,16 @@ def find_policy_dir(path, reward_head=None):
     exports = [d for d in found if head_of_policy_dir(d) == reward_head]
   if not exports:
     heads = sorted({head_of_policy_dir(d) for d in found} - {None})
+    if heads and reward_head is not None:
+      raise FileNotFoundError(
+          f'{reward_head!r} is not a reward head of {path}: it exported the '
+          f'heads {", ".join(heads)}; pass one of them as --reward_head.')
+    if reward_head is not None and any(
+        os.path.basename(d).isdigit() for d in found):
+      raise FileNotFoundError(
+          f'{path} has no reward heads to choose from: it exports the policy '
+          f'of its only reward (policies/<step>/); drop --reward_head='
+          f'{reward_head}.')
     wanted = ('policies/<step>/' if reward_head is None
               else f'policies/<step>-{reward_head}/')
     raise FileNotFoundError(

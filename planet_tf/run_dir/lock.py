@@ -1,5 +1,6 @@
 """One process per run directory: an `flock` on `train/.lock`."""
 
+import contextlib
 import fcntl
 import os
 
@@ -18,9 +19,13 @@ def lock(root_dir):
 
   Raises:
     RunLockedError: if another process holds the lock.
+    OSError: if the lock cannot be written (a read-only or full disk); a lock
+      file it created is removed, the directories it created are not
+      (`remove_empty`).
   """
   path = RunDir(root_dir).lock_path
   os.makedirs(os.path.dirname(path), exist_ok=True)
+  existed = os.path.exists(path)
   handle = open(path, 'a+')  # pylint: disable=consider-using-with
   try:
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -32,9 +37,16 @@ def lock(root_dir):
         f'Another process (pid {owner}) is training in {root_dir}; two runs in '
         'one directory would overwrite each other. Nothing was changed.'
     ) from None
-  handle.truncate(0)
-  handle.write(str(os.getpid()))
-  handle.flush()
+  try:
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+  except OSError as e:
+    with contextlib.suppress(OSError):  # Its buffer cannot be written either.
+      handle.close()
+    if not existed:
+      os.remove(path)
+    raise OSError(e.errno, e.strerror, path) from e  # Named, for the user.
   return handle
 
 
@@ -51,7 +63,12 @@ def unlock(handle, remove_dirs=()):
   handle.close()
   if remove_dirs and os.path.exists(path):
     os.remove(path)
-  for directory in remove_dirs:
+  remove_empty(remove_dirs)
+
+
+def remove_empty(directories):
+  """Removes each of `directories` (deepest first) that is empty."""
+  for directory in directories:
     try:
       os.rmdir(directory)
     except OSError:

@@ -18,6 +18,7 @@ import numpy as np
 from planet_tf import config
 from planet_tf import files
 from planet_tf.data import replay
+from planet_tf.run_dir import mismatch
 from planet_tf.run_dir.errors import ConfigMismatchError
 from planet_tf.run_dir.layout import RunDir
 
@@ -102,7 +103,8 @@ def check_config(root_dir, bindings, resumable, name):
     True if `root_dir` already held this run (a resume), False for a new run.
 
   Raises:
-    ConfigMismatchError: listing every binding that differs from the stored run.
+    ConfigMismatchError: naming the bindings that differ from the stored run
+      (`mismatch.message`: another agent kind first, the rest counted).
     FileExistsError: if `root_dir` holds files but no planet_tf run.
   """
   run = RunDir(root_dir)
@@ -130,18 +132,14 @@ def check_config(root_dir, bindings, resumable, name):
     old = stored.get(key, operative.get(key, '<unset>'))
     new = bindings.get(key, '<unset>')
     if old != new:
-      differences.append(f'  {key}: {old} in the stored run, {new} now')
+      differences.append((key, old, new))
   if differences and not has_data(root_dir):
     # A start that failed before collecting anything: nothing to protect.
     files.atomic_write(path, _format(bindings))
     return False
   if differences:
-    raise ConfigMismatchError(
-        f'root_dir {root_dir} holds a run with a different configuration '
-        f'({path}):\n' + '\n'.join(differences) + '\nResume it with the same '
-        'gin files and bindings, or choose a new --root_dir. Only '
-        f'{name}.{{{", ".join(sorted(resumable))}}} may change on resume. '
-        'Nothing was changed.')
+    raise ConfigMismatchError(mismatch.message(root_dir, path, differences,
+                                               resumable, name))
   return True
 
 
