@@ -366,20 +366,27 @@ def _mask(line, work, values):
 
 
 @pytest.fixture(scope='module')
-def outcomes(tmp_path_factory):
-  """`{case id: Outcome, or the pytest.skip reason}` of every case."""
+def outcomes(tmp_path_factory, finished_run):
+  """`{case id: Outcome, or the pytest.skip reason}` of every case, on the
+  session's finished tiny runs (conftest.finished_run)."""
   base = str(tmp_path_factory.mktemp('bad_input'))
-  return run_cases(base)
+  return run_cases(base, {name: finished_run(gin[:-len('.gin')])[0]
+                          for name, gin in RUNS.items()})
 
 
-def run_cases(base):
-  """Runs every case, those that copy no run while the runs train.
+def run_cases(base, finished=None):
+  """Runs every case; without `finished` runs, those that copy no run while
+  the runs train.
+
+  Args:
+    base: a directory for the cases (and the runs it trains).
+    finished: `{name: run directory}` of every run of `RUNS`, or None.
 
   Returns:
     `{case id: Outcome}`; a skipped case's reason, a failed one's exception.
   """
-  training = _start_runs(os.path.join(base, 'runs'))
-  runs = {}
+  training = None if finished else _start_runs(os.path.join(base, 'runs'))
+  runs = dict(finished or {})
 
   def attempt(case):
     try:
@@ -391,7 +398,8 @@ def run_cases(base):
   with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
     futures = {_case_id(c): pool.submit(attempt, c) for c in CASES
                if not _runs_of(c)}
-    runs.update(_finished(training))
+    if training:
+      runs.update(_finished(training))
     futures.update({_case_id(c): pool.submit(attempt, c) for c in CASES
                     if _runs_of(c)})
     return {_case_id(c): futures[_case_id(c)].result() for c in CASES}
