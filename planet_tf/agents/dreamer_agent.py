@@ -285,12 +285,8 @@ class DreamerAgent(tf_agent.TFAgent):
         experience, weights, self.train_sequence_length, 'DreamerAgent.train')
     if not self._variables_built:
       self._initialize()
-    if gradient_step.replica_count() > 1:
-      # Its replicas synchronise (all-reduce), which a nested tf.function
-      # cannot; the caller traces `strategy.run` (as `Learner` does).
-      metrics = self._train_step(experience)
-    else:
-      metrics = self._train_step_fn(experience)
+    metrics = gradient_step.run(self._train_step, self._train_step_fn,
+                                experience)
     self.train_step_counter.assign_add(1)
     return tf_agent.LossInfo(loss=metrics['loss'], extra=metrics)
 

@@ -15,6 +15,19 @@ def replica_count() -> int:
   return replica.num_replicas_in_sync if replica is not None else 1
 
 
+def run(step, traced_step, experience):
+  """`traced_step(experience)`, or `step(experience)` under R > 1 replicas:
+  they synchronise (all-reduce), which a nested `tf.function` cannot, so the
+  caller traces `strategy.run` (as `Learner` does).
+
+  Returns:
+    what the step returns.
+  """
+  if replica_count() > 1:
+    return step(experience)
+  return traced_step(experience)
+
+
 def minimize(optimizer, tape, loss, variables, clip_norm):
   """Applies the gradient of `loss` to `variables`, clipped by global norm.
 

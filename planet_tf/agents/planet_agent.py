@@ -172,13 +172,8 @@ class PlanetAgent(tf_agent.TFAgent):
     experience = self._experience(experience, weights, 'train')
     if not self._variables_built:
       self._initialize()
-    replica = tf.distribute.get_replica_context()
-    if replica is not None and replica.num_replicas_in_sync > 1:
-      # Its replicas synchronise (all-reduce), which a nested tf.function
-      # cannot; the caller traces `strategy.run` (as `Learner` does).
-      metrics = self._train_step(experience)
-    else:
-      metrics = self._train_step_fn(experience)
+    metrics = gradient_step.run(self._train_step, self._train_step_fn,
+                                experience)
     self.train_step_counter.assign_add(1)
     return tf_agent.LossInfo(loss=metrics['loss'], extra=metrics)
 
