@@ -49,6 +49,6 @@ setuptools.setup(
         'plot': PLOT_REQUIRES,
         # Replay server, actors and learner as separate processes.
         'reverb': REVERB_REQUIRES,
-        'test': ['pytest>=7'] + PLOT_REQUIRES + REVERB_REQUIRES,
+        'test': ['pytest>=7', 'pytest-xdist>=3.5'] + PLOT_REQUIRES + REVERB_REQUIRES,
     },
 )

@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -32,14 +33,19 @@ _SPEED = re.compile(r'\d+(\.\d+)? (updates|env steps)/s')
 
 
 def run(config, root_dir):
-  """Trains `<config>.gin` in `root_dir` with one TensorFlow thread.
+  """Trains `<config>.gin` in `root_dir` with one TensorFlow thread, on the
+  console a user gets (no log level of the tests'), so that the console tests
+  can read the same run.
 
   Returns:
     its `subprocess.CompletedProcess`.
   """
-  return bin_commands.command(
-      'train', *bin_commands.train_args(root_dir, f'{config}.gin'),
-      timeout=600, env=ENV)
+  env = {k: v for k, v in dict(bin_commands.ENV, **ENV).items()
+         if k not in ('TF_CPP_MIN_LOG_LEVEL', 'PYTHONWARNINGS')}
+  return subprocess.run(
+      [sys.executable, bin_commands.TRAIN,
+       *bin_commands.train_args(root_dir, f'{config}.gin')],
+      env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 def outputs(root_dir, stdout):

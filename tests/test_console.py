@@ -38,12 +38,10 @@ def _assert_no_noise(output):
 
 
 @pytest.fixture(scope='module')
-def tiny_run(tmp_path_factory):
-  """`bin/train --root_dir=<tmp> --gin_file=tiny.gin`: (root_dir, result)."""
-  root = str(tmp_path_factory.mktemp('console') / 'run')
-  result = _command('train', f'--root_dir={root}', '--gin_file=tiny.gin')
-  assert result.returncode == 0, result.stderr[-3000:]
-  return root, result
+def tiny_run(finished_run):
+  """The session's `tiny.gin` run (conftest.finished_run), trained by
+  `bin/train` on a user's console: (root_dir, result)."""
+  return finished_run('tiny')
 
 
 @pytest.mark.slow
