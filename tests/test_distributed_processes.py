@@ -96,6 +96,7 @@ def _launch(root_dir, num_episodes):
       # episode before the first checkpoint; 25 keeps them behind the
       # learner, so a stopped run still has episodes to collect and train on.
       'ReplayTable.samples_per_insert = 25.0',
+      # A checkpoint past step 0 while it runs, which the test waits for.
       'LearnerCheckpoint.updates = 4')
 
 
