@@ -1,5 +1,6 @@
 """The bin/ commands in a subprocess, and the files a run directory holds:
-helpers of the end-to-end tests (PlaNet, several tasks, GLAMOR)."""
+helpers of the end-to-end tests (PlaNet, several tasks, GLAMOR, the
+distributed launcher)."""
 
 import csv
 import glob
@@ -57,6 +58,44 @@ def kill_at_episodes(root_dir, gin_file, count, *params, timeout=240):
     time.sleep(0.05)
   process.send_signal(signal.SIGKILL)
   process.wait()
+
+
+def distributed_env():
+  """The environment of a distributed test run: this checkout and
+  `examples/` first on the Python path."""
+  env = dict(os.environ)
+  env['PYTHONPATH'] = os.pathsep.join(
+      [ROOT, os.path.join(ROOT, 'examples')] +
+      [p for p in [env.get('PYTHONPATH')] if p])
+  return env
+
+
+def launch_distributed(root_dir, *params):
+  """Starts `bin/train_distributed` on tiny.gin with two actors and
+  `--gin_param`s, in a session of its own, its output (text) in `stdout`.
+
+  Returns:
+    its `subprocess.Popen`.
+  """
+  return subprocess.Popen(
+      [sys.executable, os.path.join(BIN, 'train_distributed'),
+       f'--root_dir={root_dir}', '--gin_file=tiny.gin', '--num_actors=2'] +
+      [f'--gin_param={p}' for p in params],
+      env=distributed_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+      text=True, start_new_session=True)
+
+
+def running(root_dir):
+  """PIDs of processes whose command line names `root_dir` (from /proc)."""
+  pids = []
+  for path in glob.glob('/proc/[0-9]*/cmdline'):
+    try:
+      with open(path, 'rb') as f:
+        if root_dir.encode() in f.read():
+          pids.append(int(path.split('/')[2]))
+    except OSError:
+      pass
+  return pids
 
 
 def episodes(root_dir):

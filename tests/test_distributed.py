@@ -2,6 +2,7 @@
 ratio, weights to actors (in one process, on a local Reverb server)."""
 
 import itertools
+import os
 import threading
 import types
 
@@ -12,11 +13,13 @@ from tf_agents.replay_buffers import reverb_replay_buffer
 from tf_agents.trajectories import time_step as ts
 
 from planet_tf import config
+from planet_tf.data import episode_runner
 from planet_tf.distributed import actor
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes
 from planet_tf.distributed import learner
 from planet_tf.distributed import replay_server
+from planet_tf.distributed import rows
 from planet_tf.distributed import settings
 from planet_tf.distributed import tables
 
@@ -196,31 +199,84 @@ def test_samples_per_insert_defaults_to_the_loops_updates_per_episode():
     settings.samples_per_insert(settings.ReplayTable(), loop, 0)
 
 
-class _Step:
-  """A stand-in trajectory: only `is_boundary()` matters to the observer."""
+def _collected(number, length=3):
+  """An episode as an actor's observers see it: `(flat fields, return)`."""
+  fields, returns = actor._Steps(), episode_runner.EpisodeReturn()  # pylint: disable=protected-access
+  for step in fake_episodes.steps(number, length, policy_info=False):
+    fields(step)
+    returns(step)
+  return fields.episode, returns.last
 
-  def __init__(self, boundary):
-    self._boundary = boundary
 
-  def is_boundary(self):
-    return self._boundary
+def _rows(root_dir):
+  with open(os.path.join(root_dir, 'eval', 'returns.csv')) as f:
+    return f.read().splitlines()[1:]
 
 
-def test_an_episode_is_stored_and_counted_under_the_runs_episode_lock(
+def test_an_episode_is_stored_as_the_runs_next_with_its_row_under_the_lock(
     tmp_path):
-  calls = []
-  observer = actor._StoreAndCount(  # pylint: disable=protected-access
-      str(tmp_path), lambda t: calls.append('store'),
-      lambda t: calls.append('count'))
-  observer(_Step(boundary=False))  # Mid-episode steps never wait.
-  assert calls == ['store', 'count']
-  with episodes.locked(str(tmp_path)):  # Another actor is storing.
-    observer(_Step(boundary=False))
-    ending = threading.Thread(target=observer, args=(_Step(boundary=True),))
-    ending.start()
-    ending.join(timeout=0.5)
-    assert ending.is_alive()  # The episode's end waits for the lock...
-    assert calls == ['store', 'count'] * 2
-  ending.join(timeout=10)
-  assert not ending.is_alive()  # ...and stores and counts once it is free.
-  assert calls == ['store', 'count'] * 3
+  root_dir = str(tmp_path)
+  episodes_dir = os.path.join(root_dir, 'train', 'episodes')
+  own = episodes.actor_dir(episodes_dir, 1)
+  os.makedirs(own)
+  episode, value = _collected(0)
+  numbers = []
+  with episodes.locked(episodes_dir):  # Another actor is storing.
+    storing = threading.Thread(target=lambda: numbers.append(rows.record(
+        root_dir, own, episode, 2, 'random', value, 0)))
+    storing.start()
+    storing.join(timeout=0.5)
+    assert storing.is_alive() and not episodes.episode_files(episodes_dir)
+  storing.join(timeout=10)
+  assert numbers == [1]
+  # The weights of an older train step: the column does not go back.
+  assert rows.record(root_dir, own, episode, 2, 'collect', value, 5) == 2
+  rows.record_greedy(root_dir, 2, 6, 3, [1.5])
+  assert rows.record(root_dir, own, episode, 2, 'collect', value, 9) is None
+  assert [os.path.basename(p) for p in episodes.episode_files(episodes_dir)] == [
+      'episode-000001-4.npz', 'episode-000002-4.npz']
+  assert _rows(root_dir) == ['1,3,0,random,3.000', '2,6,5,collect,3.000',
+                             '2,6,5,greedy,1.500']
+
+
+def test_rows_a_kill_lost_are_rebuilt_from_the_episode_files(tmp_path):
+  root_dir = str(tmp_path)
+  episodes_dir = os.path.join(root_dir, 'train', 'episodes')
+  owns = [episodes.actor_dir(episodes_dir, k) for k in (0, 1)]
+  for own in owns:
+    os.makedirs(own)
+  for number, (own, step) in enumerate(zip(owns * 2, [0, 0, 4, 7])):
+    episode, value = _collected(number, length=2 + number)
+    rows.record(root_dir, own, episode, 10, 'random' if step == 0 else
+                'collect', value, step)
+  live = _rows(root_dir)
+  returns_path = os.path.join(root_dir, 'eval', 'returns.csv')
+  with open(returns_path) as f:
+    header = f.readline()
+  # Killed after storing episodes 2 and 4, before their rows.
+  with open(returns_path, 'w') as f:
+    f.write(header + live[0] + '\n' + live[2] + '\n')
+  spec = fake_episodes.spec(policy_info=False)
+  assert rows.rebuild(root_dir, spec) == 2
+  # As the live rows, but no train step below the newest row's before them.
+  assert live[1] == '2,5,0,random,3.000'
+  assert _rows(root_dir) == [live[0], live[2], '2,5,4,random,3.000', live[3]]
+  assert rows.rebuild(root_dir, spec) == 0
+
+
+def test_evaluations_are_due_at_every_multiple_of_the_interval():
+  assert learner.due_evaluations(2, 0, 5, set()) == [2, 4]
+  assert learner.due_evaluations(2, 0, 6, {2, 4}) == [6]
+  assert learner.due_evaluations(3, 0, 2, set()) == []
+  # As bin/train: none after a seed episode.
+  assert learner.due_evaluations(2, 2, 6, set()) == [4, 6]
+
+
+def test_the_learner_checkpoints_by_updates_or_minutes():
+  rule = settings.LearnerCheckpoint(updates=100, minutes=5)
+  assert not rule.due(99, 299) and rule.due(100, 0) and rule.due(0, 300)
+  assert not settings.LearnerCheckpoint(updates=None).due(10**6, 0)
+  with pytest.raises(ValueError, match='LearnerCheckpoint.updates'):
+    settings.LearnerCheckpoint(updates=0)
+  with pytest.raises(ValueError, match='LearnerCheckpoint.minutes'):
+    settings.LearnerCheckpoint(minutes='often')

@@ -12,9 +12,9 @@ import pytest
 
 from planet_tf.distributed import status
 
-pytest.importorskip('reverb', reason='the reverb extra (dm-reverb)')
+import bin_commands
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytest.importorskip('reverb', reason='the reverb extra (dm-reverb)')
 
 # Two logical CPUs; the model's random draws (dequantisation and latent
 # noise) are fixed, since each replica draws its own.
@@ -73,17 +73,10 @@ print('UPDATE', max(float(np.abs(a - b).max()) for a, b in zip(one[1], two[1])),
 '''
 
 
-def _env():
-  env = dict(os.environ)
-  env['PYTHONPATH'] = os.pathsep.join(
-      [ROOT, os.path.join(ROOT, 'examples')] +
-      [p for p in [env.get('PYTHONPATH')] if p])
-  return env
-
-
 @pytest.mark.slow
 def test_two_replicas_make_the_update_of_one_on_the_same_batch():
-  out = subprocess.run([sys.executable, '-c', _REPLICAS], env=_env(),
+  out = subprocess.run([sys.executable, '-c', _REPLICAS],
+                       env=bin_commands.distributed_env(),
                        capture_output=True, text=True, timeout=600, check=True)
   lines = dict(line.split(' ', 1) for line in out.stdout.splitlines()
                if line.startswith(('METRICS', 'UPDATE')))
@@ -96,30 +89,15 @@ def test_two_replicas_make_the_update_of_one_on_the_same_batch():
   assert difference < 1e-6  # the same way on one replica and on two.
 
 
-def _running(root_dir):
-  """PIDs of processes whose command line names `root_dir` (from /proc)."""
-  pids = []
-  for path in glob.glob('/proc/[0-9]*/cmdline'):
-    try:
-      with open(path, 'rb') as f:
-        if root_dir.encode() in f.read():
-          pids.append(int(path.split('/')[2]))
-    except OSError:
-      pass
-  return pids
-
-
 def _launch(root_dir, num_episodes):
-  return subprocess.Popen(
-      [sys.executable, os.path.join(ROOT, 'bin', 'train_distributed'),
-       f'--root_dir={root_dir}', '--gin_file=tiny.gin', '--num_actors=2',
-       f'--gin_param=train_eval.num_episodes = {num_episodes}',
-       # tiny.gin's own ratio (C x B / W = 2) lets the actors store every
-       # episode before the first checkpoint; 25 keeps them behind the
-       # learner, so a stopped run still has episodes to collect and train on.
-       '--gin_param=ReplayTable.samples_per_insert = 25.0'],
-      env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-      start_new_session=True)
+  return bin_commands.launch_distributed(
+      root_dir, f'train_eval.num_episodes = {num_episodes}',
+      # tiny.gin's own ratio (C x B / W = 2) lets the actors store every
+      # episode before the first checkpoint; 25 keeps them behind the
+      # learner, so a stopped run still has episodes to collect and train on.
+      'ReplayTable.samples_per_insert = 25.0',
+      # A checkpoint past step 0 while it runs, which the test waits for.
+      'LearnerCheckpoint.updates = 4')
 
 
 def _log(root_dir, name):
@@ -147,7 +125,7 @@ def test_launcher_trains_is_stopped_and_resumes_with_every_episode(tmp_path):
     if launcher.poll() is None:
       os.killpg(launcher.pid, signal.SIGKILL)
   assert 'run the same command to resume' in output
-  assert not _running(root_dir)  # Server, learner and actors all stopped.
+  assert not bin_commands.running(root_dir)  # Server, learner and actors all stopped.
   stored = glob.glob(os.path.join(root_dir, 'train', 'episodes', 'actor-*',
                                   'episode-*.npz'))
   assert stored
@@ -161,7 +139,7 @@ def test_launcher_trains_is_stopped_and_resumes_with_every_episode(tmp_path):
       os.killpg(launcher.pid, signal.SIGKILL)
   assert launcher.returncode == 0, output
   assert 'done' in output
-  assert not _running(root_dir)
+  assert not bin_commands.running(root_dir)
   # The server refilled every stored episode; the learner restored a checkpoint.
   assert f'of {len(stored)} stored episodes' in _log(root_dir, 'replay_server')
   starts = [line for line in _log(root_dir, 'learner').splitlines()

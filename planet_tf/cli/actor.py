@@ -5,9 +5,11 @@
 
 Actor k of N collects its share of the random seed episodes, then planner
 episodes, pulling the weights before each; it writes every window to the
-replay server and every finished episode to the run directory (which must be
-the learner's: a shared file system across machines). It stops once the run
-holds `train_eval.num_episodes` episodes. Run it inside a private network only
+replay server and every finished episode, as the run's next one with its
+`returns.csv` row, to the run directory (which must be the learner's: a shared
+file system across machines). It stops once the run holds
+`train_eval.num_episodes` episodes; an episode that ends after that is
+dropped. Run it inside a private network only
 (Reverb has no authentication).
 """
 

@@ -5,12 +5,15 @@
 
 Builds the agent under `strategy_utils.get_strategy` (the default strategy on
 CPU, `MirroredStrategy` over every GPU with --use_gpu), pushes the world
-model's weights every C updates, and evaluates, checkpoints and exports as
-`bin/train` does; the same command resumes from the newest checkpoint. It
-stops once the run holds `train_eval.num_episodes` episodes. Run it inside a
+model's weights every C updates, evaluates and exports as `bin/train` does,
+and checkpoints every `LearnerCheckpoint.updates` updates or
+`LearnerCheckpoint.minutes` minutes and when stopped (SIGTERM, Ctrl-C); the
+same command resumes from the newest checkpoint. It stops once the run holds
+`train_eval.num_episodes` episodes. Run it inside a
 private network only (Reverb has no authentication).
 """
 
+import signal
 import sys
 
 from absl import flags
@@ -30,14 +33,25 @@ def define_flags():
   flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS['use_gpu'])
 
 
+def _interrupt(signum, frame):
+  del signum, frame
+  raise KeyboardInterrupt
+
+
 def main(argv):
   cli.begin(argv)
-  with cli.exit_on(OSError, ValueError, run_dir.CheckpointError,
-                   run_dir.RunLockedError):
-    config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
-    strategy = strategy_utils.get_strategy(tpu=None, use_gpu=FLAGS.use_gpu)
-    summary = learner.run_learner(FLAGS.root_dir, FLAGS.replay_address,
-                                  strategy)
+  # The launcher's stop: the learner checkpoints, then ends.
+  signal.signal(signal.SIGTERM, _interrupt)
+  try:
+    with cli.exit_on(OSError, ValueError, run_dir.CheckpointError,
+                     run_dir.RunLockedError):
+      config.parse_gin(FLAGS.gin_file, FLAGS.gin_param)
+      strategy = strategy_utils.get_strategy(tpu=None, use_gpu=FLAGS.use_gpu)
+      summary = learner.run_learner(FLAGS.root_dir, FLAGS.replay_address,
+                                    strategy)
+  except KeyboardInterrupt:
+    print('Stopped; the same command resumes.', flush=True)
+    sys.exit(130)
   print(f'{summary["episodes"]} episodes, {summary["env_steps"]} env steps, '
         f'{summary["train_steps"]} updates', flush=True)
 

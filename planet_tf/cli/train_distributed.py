@@ -9,8 +9,9 @@ through localhost; Reverb itself listens on every interface, so keep the
 machine behind a firewall),
 shows one progress line, and stops them all on Ctrl-C or when one of them
 fails (printing the end of its log, `<root_dir>/logs/<process>.log`). The same
-command resumes: the learner from its checkpoint, the server refilled from the
-stored episodes. For several machines, run the three commands yourself.
+command resumes, after a stop or a kill of any process: the learner from its
+checkpoint (taken when stopped, else by `LearnerCheckpoint`), the server
+refilled from the stored episodes, the rows a kill lost rebuilt from them. For several machines, run the three commands yourself.
 """
 
 import glob
@@ -154,19 +155,27 @@ class Processes:
     return None
 
   def stop(self, timeout=20.0):
-    """Stops every process still running: SIGTERM, then SIGKILL."""
-    for proc in self.procs.values():
+    """Stops every process still running: SIGTERM, then SIGKILL after
+    `timeout` seconds; the replay server last, so that the learner's calls to
+    it return and it checkpoints."""
+    clients = [p for name, p in self.procs.items() if name != 'replay_server']
+    self._stop(clients, timeout)
+    self._stop([p for p in self.procs.values() if p not in clients], timeout)
+    for log in self._logs:
+      log.close()
+
+  @staticmethod
+  def _stop(procs, timeout):
+    for proc in procs:
       if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     deadline = time.time() + timeout
-    for proc in self.procs.values():
+    for proc in procs:
       try:
         proc.wait(max(deadline - time.time(), 0.1))
       except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    for log in self._logs:
-      log.close()
 
   def log_path(self, name):
     return os.path.join(self.log_dir, f'{name}.log')
@@ -196,6 +205,7 @@ def launch(root_dir, gin_files, gin_params, num_actors, port=None,
   one if None.
   """
   signal.signal(signal.SIGTERM, _interrupt)  # Stopped: stop the children too.
+  started = time.time()  # An older status is a previous launch's.
   port = port or ports.free_port()
   argvs = commands(root_dir, gin_files, gin_params, num_actors, port)
   processes = Processes(root_dir)
@@ -215,11 +225,11 @@ def launch(root_dir, gin_files, gin_params, num_actors, port=None,
           name, code = failure
           break
         if processes.procs['learner'].poll() == 0:
-          print(('\r' if tty else '') + progress(status_lib.read(root_dir)) +
+          print(('\r' if tty else '') + progress(status_lib.read(root_dir, started)) +
                 f' | done; run directory {os.path.abspath(root_dir)}',
                 file=out, flush=True)
           return 0
-        line = progress(status_lib.read(root_dir))
+        line = progress(status_lib.read(root_dir, started))
         if line != last:
           print(('\r' + line) if tty else line, end='' if tty else '\n',
                 file=out, flush=True)

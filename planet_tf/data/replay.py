@@ -215,17 +215,8 @@ class EpisodeReplay:
 
   def _save(self, episode, number, task=None):
     """Writes `episode-<number>-<length>.npz` atomically; never overwrites."""
-    base = f'episode-{number:06d}-{len(episode[0])}.npz'
-    name = os.path.join(self._directory, base)
-    if glob.glob(os.path.join(self._directory, f'episode-{number:06d}-*.npz')):
-      raise FileExistsError(
-          f'Episode file number {number} already exists in {self._directory}; '
-          'refusing to overwrite a stored episode (was a file added while this '
-          'run was going on?).')
-    arrays = {f'f{i}': x for i, x in enumerate(episode)}
-    if task is not None:
-      arrays[_TASK_KEY] = np.array(task)
-    files.atomic_write(name, lambda f: np.savez_compressed(f, **arrays))
+    labels = {} if task is None else {_TASK_KEY: np.array(task)}
+    save_episode(self._directory, number, episode, **labels)
 
   def _load(self, directory):
     # Left by a run killed while writing: incomplete, never renamed.
@@ -366,3 +357,29 @@ def without_policy_info(trajectory):
   if hasattr(trajectory, 'policy_info'):
     return trajectory._replace(policy_info=())
   return trajectory
+
+
+def save_episode(directory, number, episode, **labels):
+  """Writes `directory/episode-<number>-<length>.npz` atomically; never
+  overwrites.
+
+  Args:
+    directory: where the episode is stored.
+    number: the episode's number in its file name.
+    episode: its flat `Trajectory` fields without `policy_info`, each `[T, ...]`
+      (stored as `f0`, `f1`, ...).
+    **labels: arrays stored beside the fields, under their names.
+
+  Raises:
+    FileExistsError: if an episode of that number is stored there.
+  """
+  base = f'episode-{number:06d}-{len(episode[0])}.npz'
+  if glob.glob(os.path.join(directory, f'episode-{number:06d}-*.npz')):
+    raise FileExistsError(
+        f'Episode file number {number} already exists in {directory}; '
+        'refusing to overwrite a stored episode (was a file added while this '
+        'run was going on?).')
+  arrays = {f'f{i}': x for i, x in enumerate(episode)}
+  arrays.update(labels)
+  files.atomic_write(os.path.join(directory, base),
+                     lambda f: np.savez_compressed(f, **arrays))

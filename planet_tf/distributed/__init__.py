@@ -8,7 +8,8 @@ world model's weights); `actor` collects episodes with `tf_agents.train.actor`
 and writes them both to Reverb and to the run directory (the source of truth);
 `learner` trains the agent with `tf_agents.train.learner.Learner` under a
 `tf.distribute` strategy and pushes the weights every C updates. `tables` holds
-what all three agree on; `episodes` reads the run directory's stored episodes.
+what all three agree on; `episodes` reads and stores the run directory's
+episodes, `rows` writes and rebuilds their `returns.csv` rows.
 
 dm-reverb is optional (the `reverb` extra): it is imported lazily, so importing
 these modules (as `planet_tf.config` does for gin) never needs it.

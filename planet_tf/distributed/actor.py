@@ -4,13 +4,16 @@ Actor k of N collects its share of the `num_seed_episodes` random seed episodes
 (those i < S with i % N == k), then planner episodes with the collect policy,
 pulling the learner's world-model weights from the `variables` table before
 each; it stops once the run holds `num_episodes` episodes. Every step goes to
-the `windows` table (`tables.WindowWriter`) and to the actor's `EpisodeReplay`
-directory, which saves each finished episode (the source of truth), and each
-finished episode appends its row to `eval/returns.csv`. A killed actor loses
-at most its unfinished episode.
+the `windows` table (`tables.WindowWriter`). Once the writer's flush returns
+(the rate limiter lets an actor run at most its error buffer ahead of the
+learner), the episode is stored in the actor's directory (the source of
+truth) as the run's next one, with its `eval/returns.csv` row, in one step
+under the run's episode lock (`rows.record`). An episode that ends after
+the run holds `num_episodes` is surplus and is dropped: neither stored nor
+counted, so a run ends at exactly `num_episodes`. A killed actor loses at most
+its unfinished episode.
 """
 
-import contextlib
 import os
 
 import numpy as np
@@ -27,6 +30,7 @@ from planet_tf.evaluation import summaries
 from planet_tf import run_dir
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes
+from planet_tf.distributed import rows
 from planet_tf.distributed import settings as settings_lib
 from planet_tf.distributed import tables
 
@@ -49,45 +53,20 @@ def actor_seed(seed, actor_id, stored):
              .generate_state(1)[0] % (2**31 - 2))
 
 
-class _EpisodeEnd:
-  """Observer after the episode store: sums the episode's return
-  (`returns`); at its end, flushes the writer and appends its `returns.csv`
-  row."""
+class _Steps:
+  """Observer: the flat fields (`policy_info` left out) of the episode going
+  on; `episode` holds the newest finished one, each field `[T, ...]`."""
 
-  def __init__(self, root_dir, writer, train_step):
-    self._root_dir = root_dir
-    self._writer = writer
-    self._train_step = train_step
-    self.policy = 'random'
-    self.returns = episode_runner.EpisodeReturn()
+  def __init__(self):
+    self._steps = []
+    self.episode = None
 
   def __call__(self, trajectory):
-    self.returns(trajectory)
-    if not trajectory.is_boundary():
-      return
-    self._writer.flush()
-    count, env_steps = episodes.counts(
-        run_dir.RunDir(self._root_dir).episodes_dir)
-    run_dir.append_return(self._root_dir, count, env_steps,
-                          int(self._train_step.numpy()), self.policy,
-                          self.returns.last)
-
-
-class _StoreAndCount:
-  """Observer: the episode store, then `_EpisodeEnd`, under the run's episode
-  lock at an episode's end, so that storing the episode and counting the run's
-  episodes for its `returns.csv` row are one step among all actors."""
-
-  def __init__(self, episodes_dir, store, end):
-    self._episodes_dir = episodes_dir
-    self._store = store
-    self._end = end
-
-  def __call__(self, trajectory):
-    with (episodes.locked(self._episodes_dir) if trajectory.is_boundary()
-          else contextlib.nullcontext()):
-      self._store(trajectory)
-      self._end(trajectory)
+    self._steps.append(
+        tf.nest.flatten(replay_lib.without_policy_info(trajectory)))
+    if trajectory.is_boundary():
+      self.episode = [np.stack(field) for field in zip(*self._steps)]
+      self._steps = []
 
 
 class Collector:
@@ -101,8 +80,10 @@ class Collector:
     self.num_actors = int(num_actors)
     paths = run_dir.RunDir(root_dir)
     self.episodes_dir = paths.episodes_dir
-    own_dir = episodes.actor_dir(paths.episodes_dir, actor_id)
-    self.own_episodes = len(episodes.episode_files(own_dir))
+    self.own_dir = episodes.actor_dir(paths.episodes_dir, actor_id)
+    os.makedirs(self.own_dir, exist_ok=True)
+    episodes.remove_unfinished(self.own_dir)
+    self.own_episodes = len(episodes.episode_files(self.own_dir))
     seed = actor_seed(self.settings.seed, actor_id, self.own_episodes)
     if seed is not None:
       # Python's generator too: Keras draws unseeded initializers' seeds
@@ -113,12 +94,11 @@ class Collector:
     self.variables = tables.pushed_variables(self.agent)
     client = reverb.Client(address)
     self.writer = tables.WindowWriter(client, self.settings.sequence_length)
-    store = replay_lib.EpisodeReplay(self.agent.collect_data_spec,
-                                     capacity_steps=1, directory=own_dir)
-    self.end = _EpisodeEnd(root_dir, self.writer,
-                           self.agent.train_step_counter)
-    self.observers = [self.writer,
-                      _StoreAndCount(paths.episodes_dir, store, self.end)]
+    self.policy = 'random'
+    self.number = None  # Of the newest episode; None if it was surplus.
+    self.returns = episode_runner.EpisodeReturn()
+    self._steps = _Steps()
+    self.observers = [self.writer, self._steps, self.returns]
     self._random = random_py_policy.RandomPyPolicy(
         self.env.time_step_spec(), self.env.action_spec(), seed=seed)
     self._collect = episode_runner.as_py_policy(self.agent.collect_policy)
@@ -142,20 +122,32 @@ class Collector:
     return episodes.counts(self.episodes_dir)[0] >= self.settings.num_episodes
 
   def collect_episode(self):
-    """One episode: random while this actor owes seed episodes, else planned."""
+    """One episode: random while this actor owes seed episodes, else planned.
+
+    Returns:
+      its return; `number` is its number in the run (None: surplus).
+    """
     quota = seed_quota(self.actor_id, self.num_actors,
                        self.settings.num_seed_episodes)
     if self.own_episodes < quota:
-      self.end.policy, policy, metrics = 'random', self._random, []
+      self.policy, policy, metrics = 'random', self._random, []
     else:
       self.pull()
-      self.end.policy, policy, metrics = 'collect', self._collect, self.metrics
+      self.policy, policy, metrics = 'collect', self._collect, self.metrics
     # From a fresh FIRST step (the runner resets), whichever policy acted last.
     episode_runner.run(self.env, policy, self.observers + metrics)
-    if metrics:
-      self._write_summaries()
-    self.own_episodes += 1
-    return self.end.returns.last
+    # Waits while the learner is behind the ratio, outside the episode lock:
+    # the other actors store theirs meanwhile.
+    self.writer.flush()
+    self.number = rows.record(
+        self.root_dir, self.own_dir, self._steps.episode,
+        self.settings.num_episodes, self.policy, self.returns.last,
+        int(self.agent.train_step_counter.numpy()))
+    if self.number is not None:
+      self.own_episodes += 1
+      if metrics:
+        self._write_summaries()
+    return self.returns.last
 
   def _write_summaries(self):
     """The collect episodes' metrics, every `SUMMARY_INTERVAL` train steps."""
@@ -179,8 +171,13 @@ def run_actor(root_dir, address, actor_id=0, num_actors=1):
   try:
     while not collector.done():
       value = collector.collect_episode()
-      print(f'actor {actor_id}: {collector.end.policy} episode, return '
-            f'{value:.1f}, weights of train step '
-            f'{int(collector.agent.train_step_counter.numpy())}', flush=True)
+      step = int(collector.agent.train_step_counter.numpy())
+      if collector.number is None:
+        print(f'actor {actor_id}: surplus {collector.policy} episode dropped '
+              '(the run holds its episodes)', flush=True)
+      else:
+        print(f'actor {actor_id}: {collector.policy} episode '
+              f'{collector.number}, return {value:.1f}, weights of train step '
+              f'{step}', flush=True)
   finally:
     collector.close()

@@ -1,9 +1,12 @@
 """The run directory's stored episodes, as the distributed processes see them.
 
-Every actor stores its episodes under `train/episodes/actor-<k>/` (one
-`EpisodeReplay` directory each, so numbering never collides); `bin/train`
-stores them in `train/episodes/` itself. Counting reads file names only
-(`episode-<n>-<length>.npz`), never the arrays.
+Every actor stores its episodes under `train/episodes/actor-<k>/`; `bin/train`
+stores them in `train/episodes/` itself. An actor's episode file is
+`episode-<n>-<length>.npz` with n the episode's number in the run (claimed
+under the run's episode lock: n - 1 episodes were stored before it), the
+`EpisodeReplay` fields, and the labels its `returns.csv` row needs beside
+them (`policy`, `train_step`), so every row can be rebuilt from its file.
+Counting reads file names only, never the arrays.
 """
 
 import contextlib
@@ -15,9 +18,12 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from planet_tf import files
 from planet_tf.data import replay
 
-_NAME = re.compile(r'^episode-\d+-(\d+)\.npz$')
+_NAME = re.compile(r'^episode-(\d+)-(\d+)\.npz$')
+# The labels of an actor's episode file.
+POLICY_KEY, TRAIN_STEP_KEY = 'policy', 'train_step'
 
 
 def actor_dir(episodes_dir, actor_id):
@@ -26,21 +32,69 @@ def actor_dir(episodes_dir, actor_id):
 
 
 def episode_files(episodes_dir):
-  """Every stored episode file of the run (`bin/train`'s and every actor's), sorted."""
+  """Every stored episode file of the run (`bin/train`'s and every actor's),
+  by episode number."""
   paths = glob.glob(os.path.join(episodes_dir, replay.FILE_PATTERN))
   paths += glob.glob(os.path.join(episodes_dir, 'actor-*', replay.FILE_PATTERN))
-  return sorted(p for p in paths if _NAME.match(os.path.basename(p)))
+  return sorted((p for p in paths if _NAME.match(os.path.basename(p))),
+                key=lambda p: (episode_number(p), p))
+
+
+def episode_number(path):
+  """The number of the episode in file `path`, from its name."""
+  return int(_NAME.match(os.path.basename(path)).group(1))
 
 
 def episode_length(path):
   """Steps stored in episode file `path` (boundary step included), from its name."""
-  return int(_NAME.match(os.path.basename(path)).group(1))
+  return int(_NAME.match(os.path.basename(path)).group(2))
 
 
 def counts(episodes_dir):
   """`(episodes, env_steps)` stored: env steps count agent steps, as `bin/train`."""
   paths = episode_files(episodes_dir)
   return len(paths), sum(max(episode_length(p) - 1, 0) for p in paths)
+
+
+def env_steps_through(paths, episode):
+  """Env steps of the episodes numbered up to `episode` among files `paths`."""
+  return sum(max(episode_length(p) - 1, 0) for p in paths
+             if episode_number(p) <= episode)
+
+
+def store(episodes_dir, directory, episode, num_episodes, **labels):
+  """Stores a finished episode as the run's next one, unless the run holds
+  `num_episodes` already; call it under `locked(episodes_dir)`.
+
+  Args:
+    episodes_dir: the run's `train/episodes/` (its episodes are counted).
+    directory: where the episode is stored (the actor's own).
+    episode: its flat fields without `policy_info`, each `[T, ...]`.
+    num_episodes: the run's episodes; a surplus episode is not stored.
+    **labels: the labels stored beside the fields.
+
+  Returns:
+    `(episode number, env_steps)` after it, or None for a surplus episode.
+  """
+  count, env_steps = counts(episodes_dir)
+  if count >= num_episodes:
+    return None
+  replay.save_episode(directory, count + 1, episode,
+                      **{k: np.asarray(v) for k, v in labels.items()})
+  return count + 1, env_steps + max(len(episode[0]) - 1, 0)
+
+
+def read_labels(path):
+  """`{label: value}` stored beside an actor's episode fields (numpy scalars)."""
+  with np.load(path) as data:
+    return {k: data[k][()] for k in (POLICY_KEY, TRAIN_STEP_KEY)
+            if k in data.files}
+
+
+def remove_unfinished(directory):
+  """Removes the files a store left unfinished when its process was killed."""
+  for path in glob.glob(os.path.join(directory, files.TMP_PREFIX + '*')):
+    os.remove(path)
 
 
 @contextlib.contextmanager

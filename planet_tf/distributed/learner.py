@@ -4,14 +4,18 @@
 (`strategy_utils.get_strategy`) on `[B, L]` windows from the `windows` table;
 every C updates the world model's variables go to the `variables` table. As
 episodes arrive in the run directory it does what `bin/train` does after an
-episode: evaluation (`eval/returns.csv`, TensorBoard, videos), checkpoint
-(`RunCheckpoint`, `train/ckpt-<step>`), export (`policies/<step>/`). A restarted
-learner resumes from its newest checkpoint; the run's configuration is checked
-as `bin/train` checks it.
+episode: an evaluation after every `eval_interval`-th episode
+(`eval/returns.csv`, TensorBoard, videos), export (`policies/<step>/`).
+It checkpoints (`RunCheckpoint`, `train/ckpt-<step>`) as `LearnerCheckpoint`
+says, by updates or minutes, and when stopped (SIGTERM, Ctrl-C). A restarted
+learner resumes from its newest checkpoint, rebuilds the `returns.csv` rows a
+kill lost (`rows.rebuild`) and does the evaluations a kill left undone; the
+run's configuration is checked as `bin/train` checks it.
 """
 
 import contextlib
 import os
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -25,6 +29,7 @@ from planet_tf import run_dir
 from planet_tf.evaluation import summaries
 from planet_tf.distributed import agent as agent_lib
 from planet_tf.distributed import episodes
+from planet_tf.distributed import rows
 from planet_tf.distributed import settings as settings_lib
 from planet_tf.distributed import status
 from planet_tf.distributed import tables
@@ -42,11 +47,20 @@ def due(interval, before, after):
   return after // interval > before // interval
 
 
+def due_evaluations(interval, seed_episodes, count, evaluated):
+  """The episodes up to `count` after which an evaluation is due, as in
+  `bin/train`: every multiple of `interval` past the `seed_episodes`, unless
+  in `evaluated` (a sorted list)."""
+  return [e for e in range(interval, count + 1, interval)
+          if e > seed_episodes and e not in evaluated]
+
+
 class Trainer:
   """The learner's state: agent, Reverb dataset and container, run directory."""
 
   def __init__(self, root_dir, address, strategy, cleanup):
     self.settings = settings = settings_lib.loop_settings()
+    self.checkpoint_rule = settings_lib.LearnerCheckpoint()
     self.paths = paths = run_dir.RunDir(root_dir)
     self.root_dir = root_dir
     skeleton.open_run_dir(paths, planet.stored_settings(settings),
@@ -76,6 +90,7 @@ class Trainer:
         summary_interval=settings.train_steps_per_episode, strategy=strategy)
     self.checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=self.agent)
     restored = self.checkpoint.restore()
+    self._saved = (int(self.train_step.numpy()), time.time())
     print(f'Learner at train step {int(self.train_step.numpy())} '
           f'({restored or "new run"}).', flush=True)
     self._iterator = None
@@ -88,6 +103,7 @@ class Trainer:
     self.eval_policy = evaluation.as_py_policy(self.agent.policy)
     self.eval_writer = tf.summary.create_file_writer(paths.eval_dir)
     self.loss = None
+    self.evaluated = rows.evaluated(root_dir)
 
   def _dataset(self):
     return self._buffer.as_dataset(
@@ -128,25 +144,35 @@ class Trainer:
       summaries.scalars({'AverageReturn_vs_Episodes': value}, count,
                         'Metrics/')
       summaries.video('eval/episode', runs[0].frames, self.train_step)
-    for e in runs:
-      run_dir.append_return(self.root_dir, count, env_steps,
-                            int(self.train_step.numpy()), 'greedy',
-                            e.reward_sum)
+    rows.record_greedy(self.root_dir, count, env_steps,
+                       int(self.train_step.numpy()),
+                       [e.reward_sum for e in runs])
+    self.evaluated.add(count)
     return value
 
   def save(self):
     agent_loop.save(self.paths, self.checkpoint, self.train_step)
+    self._saved = (int(self.train_step.numpy()), time.time())
+
+  def save_due(self):
+    """Whether `LearnerCheckpoint` asks for a checkpoint now."""
+    step, when = self._saved
+    return self.checkpoint_rule.due(int(self.train_step.numpy()) - step,
+                                    time.time() - when)
 
   def export(self):
     agent_loop.export(self.paths, {None: self.agent.policy}, self.train_step)
 
-  def after_episodes(self, before, after, env_steps):
-    """The evaluation, checkpoint and export due for episodes `(before, after]`."""
+  def after_episodes(self, before, after):
+    """The evaluations due up to episode `after` (those a kill left undone
+    too), and the export due for episodes `(before, after]`."""
     s = self.settings
-    if due(s.eval_interval, before, after):
-      self.evaluate(after, env_steps)
-    if due(s.checkpoint_interval, before, after):
-      self.save()
+    due_now = due_evaluations(s.eval_interval, s.num_seed_episodes, after,
+                              self.evaluated)
+    if due_now:
+      files = episodes.episode_files(self.paths.episodes_dir)
+      for episode in due_now:
+        self.evaluate(episode, episodes.env_steps_through(files, episode))
     if due(s.export_interval, before, after):
       self.export()
 
@@ -160,27 +186,38 @@ class Trainer:
 def run_learner(root_dir, address, strategy=None):
   """Trains until the run holds `num_episodes` episodes (gin already parsed).
 
+  A KeyboardInterrupt (the launcher's SIGTERM) checkpoints, then ends it.
+
   Returns:
     dict with the final `episodes`, `env_steps` and `train_steps`.
   """
   strategy = strategy or tf.distribute.get_strategy()
   with contextlib.ExitStack() as cleanup:
     trainer = Trainer(root_dir, address, strategy, cleanup)
+    rows.rebuild(root_dir, trainer.agent.collect_data_spec)
+    seen, env_steps = episodes.counts(trainer.paths.episodes_dir)
+    trainer.write_status(seen, env_steps)
     if int(trainer.train_step.numpy()):
       trainer.push()  # Resumed: the actors plan with the trained model.
     # Else the first push follows the first C updates: as in `bin/train`, no
     # planner episode before them (the actors wait in their first pull).
     if not trainer.checkpoint.latest:
       trainer.save()
-    seen, env_steps = episodes.counts(trainer.paths.episodes_dir)
-    while seen < trainer.settings.num_episodes:
-      if trainer.train():
-        trainer.push()
-      count, env_steps = episodes.counts(trainer.paths.episodes_dir)
-      if count > seen:
-        trainer.after_episodes(seen, count, env_steps)
-        seen = count
-      trainer.write_status(count, env_steps)
+    try:
+      trainer.after_episodes(seen, seen)
+      while seen < trainer.settings.num_episodes:
+        if trainer.train():
+          trainer.push()
+        if trainer.save_due():
+          trainer.save()
+        count, env_steps = episodes.counts(trainer.paths.episodes_dir)
+        if count > seen:
+          trainer.after_episodes(seen, count)
+          seen = count
+        trainer.write_status(count, env_steps)
+    except KeyboardInterrupt:
+      trainer.save()
+      raise
     trainer.save()
     trainer.export()
     trainer.write_status(seen, env_steps)

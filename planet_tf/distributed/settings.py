@@ -1,5 +1,5 @@
-"""What every distributed process reads from gin: the loop's settings and the
-replay table's.
+"""What every distributed process reads from gin: the loop's settings, the
+replay table's and the learner's checkpoints.
 
 The loop's settings are `train_eval`'s (`train_eval.batch_size`, ...), so one
 gin file configures `bin/train` and the distributed processes alike.
@@ -14,6 +14,7 @@ import gin
 from planet_tf import envs
 from planet_tf import run_dir
 from planet_tf.loops import planet as train_eval
+from planet_tf.loops import typed_settings
 
 
 def loop_settings() -> train_eval.Settings:
@@ -95,6 +96,38 @@ class ReplayTable:
     if not float(self.error_buffer_episodes) > 0:
       raise ValueError('ReplayTable.error_buffer_episodes must be > 0, got '
                        f'{self.error_buffer_episodes}.')
+
+
+@gin.configurable
+@dataclasses.dataclass(frozen=True)
+class LearnerCheckpoint(typed_settings.TypedSettings):
+  """When the learner checkpoints (gin name `LearnerCheckpoint`), in place of
+  `train_eval.checkpoint_interval`: every `updates` updates or every `minutes`
+  minutes, whichever comes first, and when it stops or finishes. A kill of the
+  learner costs the updates since its last checkpoint, at most `updates` or
+  `minutes`' worth; the run's episodes and rows are not lost (the actors store
+  them).
+
+  Attributes:
+    updates: updates between checkpoints; None: by time only. 1000 is ten
+      episodes' updates at the paper's C = 100.
+    minutes: minutes between checkpoints; None: by updates only.
+  """
+  updates: Optional[int] = 1000
+  minutes: Optional[float] = 10.0
+
+  def check(self):
+    for name in ('updates', 'minutes'):
+      value = getattr(self, name)
+      if value is not None and not value > 0:
+        raise ValueError(f'LearnerCheckpoint.{name} must be > 0 or None, got '
+                         f'{value}.')
+
+  def due(self, updates, seconds):
+    """Whether a checkpoint is due `updates` updates and `seconds` seconds
+    after the last one."""
+    return ((self.updates is not None and updates >= self.updates) or
+            (self.minutes is not None and seconds >= 60 * self.minutes))
 
 
 def stored_steps_per_episode(task_name):

@@ -16,10 +16,14 @@ def write(root_dir, **status):
   files.atomic_write(os.path.join(root_dir, STATUS_FILE), json.dumps(status))
 
 
-def read(root_dir):
-  """The last status written, or None."""
+def read(root_dir, since=None):
+  """The last status written, or None; None too if it was written before
+  `since` (seconds since the epoch: a previous launch's)."""
+  path = os.path.join(root_dir, STATUS_FILE)
   try:
-    with open(os.path.join(root_dir, STATUS_FILE)) as f:
+    if since is not None and os.path.getmtime(path) < since:
+      return None
+    with open(path) as f:
       return json.load(f)
   except (OSError, ValueError):
     return None

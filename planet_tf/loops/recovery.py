@@ -6,7 +6,8 @@ A loop writes an episode's file, then its row, then (every
 checkpoint leaves episodes the checkpoint does not count; `restore` counts them
 and `lost_rows` names those whose row is missing, so the loop rebuilds them
 from the stored episodes and does the work due after the newest one
-(`AgentLoop.after_seed_episodes`).
+(`AgentLoop.after_seed_episodes`). The distributed learner asks `rowless` for
+every stored episode, since its actors store them concurrently.
 """
 
 import os
@@ -90,14 +91,28 @@ def lost_rows(paths, replay, metrics, counted) -> List[Tuple[int, int]]:
   total = metrics.episodes
   if total <= counted:
     return []
+  lengths = replay.episode_lengths()[counted - total:]
+  env_steps = metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
+  return rowless(paths, zip(range(counted + 1, total + 1), lengths), env_steps)
+
+
+def rowless(paths, episodes, env_steps=0) -> List[Tuple[int, int]]:
+  """The stored episodes without a collected row in `returns.csv`.
+
+  Args:
+    paths: the run's `run_dir.RunDir`.
+    episodes: `(episode, stored steps)` of consecutive episodes, in order.
+    env_steps: the run's env steps before the first of them.
+
+  Returns:
+    list of `(episode, env_steps)`, the counts after each such episode.
+  """
   logged = set()
   if os.path.exists(paths.returns_path):
     logged = {int(r.episodes) for r in run_dir.read_returns(paths.root)
               if r.policy in COLLECTED}
-  lengths = replay.episode_lengths()[counted - total:]
-  env_steps = metrics.env_steps - sum(max(n - 1, 0) for n in lengths)
   lost = []
-  for episode, length in zip(range(counted + 1, total + 1), lengths):
+  for episode, length in episodes:
     env_steps += max(length - 1, 0)
     if episode not in logged:
       lost.append((episode, env_steps))
