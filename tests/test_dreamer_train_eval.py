@@ -101,7 +101,9 @@ def test_export_from_the_checkpoint_is_reloaded_and_evaluated(run, tmp_path):
     restore.export_from_run(root, output_dir=str(tmp_path / 'no'),
                             reward_head='reward')
   path = restore.export_from_run(root, output_dir=str(tmp_path / 'policy'))
-  policy_dir, returns = evaluation.evaluate(path, num_episodes=1, seed=0)
+  # Outside the run, the task is given.
+  policy_dir, returns = evaluation.evaluate(
+      path, num_episodes=1, task_name='cartpole_balance', seed=0)
   assert policy_dir == path and len(returns) == 1
   assert not evaluation.is_goal_policy(root)
   # The run's own newest export: the task comes from the run.
