@@ -9,8 +9,8 @@ In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
 `PolicySaver` format) acts without planet_tf: load it with `tf.saved_model.load`
 or `SavedModelPyTFEagerPolicy`. A SavedModel plans with one reward head: for a run
 with named rewards, --reward_head chooses it (default output
-<root_dir>/policies/<train step>-<head>); a Dreamer run's is its actor's. All logic lives in
-`planet_tf.loops.restore.export_from_run`.
+<root_dir>/policies/<train step>-<head>); a Dreamer run's acts with its actor.
+All logic lives in `planet_tf.loops.restore.export_from_run`.
 """
 
 from absl import flags

@@ -37,6 +37,7 @@ def policy_labels(acting: str = 'CEM') -> Dict[str, Tuple[str, str]]:
   return {policy: (label.replace('CEM', acting), colour)
           for policy, (label, colour) in POLICIES.items()}
 
+
 # PlaNet's final scores (Hafner et al., 2019, Table 1: 1000 episodes, 50 x 50
 # chunks, 100 updates per episode), the reference lines of a reproduction.
 PAPER_SCORES = {

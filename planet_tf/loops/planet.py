@@ -145,8 +145,8 @@ class Settings(typed_settings.TypedSettings):
                          f'{getattr(self, name)}.')
     if (self.final_eval_episodes is not None and
         int(self.final_eval_episodes) < 1):
-      raise ValueError(f'{self.gin_name}: final_eval_episodes must be >= 1 (or '
-                       f'None), got {self.final_eval_episodes}.')
+      raise ValueError(f'{self.gin_name}: final_eval_episodes must be >= 1 '
+                       f'(or None), got {self.final_eval_episodes}.')
     if self.max_minutes is not None and not float(self.max_minutes) > 0:
       raise ValueError(f'{self.gin_name}: max_minutes must be > 0, got '
                        f'{self.max_minutes}.')

@@ -1,7 +1,8 @@
 """The agent kinds `bin/train` knows, by the gin name of their loop's settings.
 
-This module names every loop (`PLANET`, `DREAMER`, `GLAMOR`); a kind's module builds its
-`Kind` and `register`s it when imported (`planet_tf.loops` imports them all).
+This module names every loop (`PLANET`, `DREAMER`, `GLAMOR`); a kind's module
+builds its `Kind` and `register`s it when imported (`planet_tf.loops` imports
+them all).
 A run stores its loop's name with its configuration (`train.loop`); a run
 that stores none is `DEFAULT`'s, which is how every PlaNet run is stored.
 Everything that must know which kind trained a run asks here.
