@@ -5,6 +5,7 @@ distributed launcher)."""
 import csv
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,6 +99,20 @@ def running(root_dir):
   return pids
 
 
+def resume_killed(source, root_dir, gin_file, count, *params):
+  """Copies the finished run `source` to `root_dir`, resumes it with `params`,
+  kills it (-9) once `count` episodes are stored (`kill_at_episodes`) and
+  resumes it to its end.
+
+  Returns:
+    `(episodes stored at the kill, the last resume's CompletedProcess)`.
+  """
+  shutil.copytree(source, root_dir, dirs_exist_ok=True)
+  kill_at_episodes(root_dir, gin_file, count, *params)
+  killed = episodes(root_dir)
+  return killed, train(root_dir, gin_file, *params)
+
+
 def episodes(root_dir):
   """The stored episode files of a run, oldest first."""
   return sorted(glob.glob(os.path.join(root_dir, 'train', 'episodes',
@@ -108,6 +123,12 @@ def rows(root_dir):
   """The rows of a run's `eval/returns.csv`: dicts of strings, in file order."""
   with open(os.path.join(root_dir, 'eval', 'returns.csv')) as f:
     return list(csv.DictReader(f))
+
+
+def checkpoint_variables(root_dir):
+  """The variable names of a run's newest checkpoint."""
+  return [name for name, _ in tf.train.list_variables(
+      tf.train.latest_checkpoint(os.path.join(root_dir, 'train')))]
 
 
 def tags(directory):

@@ -26,7 +26,8 @@ import tensorflow as tf
 import bin_commands
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'golden')
-CONFIGS = ('tiny', 'multitask_tiny', 'cheetah_multihead_tiny', 'glamor_tiny')
+CONFIGS = ('tiny', 'multitask_tiny', 'cheetah_multihead_tiny', 'glamor_tiny',
+           'dreamer_tiny')
 # One thread each: TensorFlow's sums then come out in one order.
 ENV = {'TF_NUM_INTRAOP_THREADS': '1', 'TF_NUM_INTEROP_THREADS': '1'}
 _SPEED = re.compile(r'\d+(\.\d+)? (updates|env steps)/s')

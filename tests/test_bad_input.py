@@ -253,6 +253,16 @@ CASES = (
     Case('full disk', 'plot_returns',
          ('--root_dir={planet}', '--output={full}/returns.png'),
          'No space left on device', _full_disk),
+    # Dreamer: one task, one reward, one process.
+    Case('Dreamer with several tasks', 'train',
+         _train('{work}/new', 'dreamer_tiny.gin',
+                "dreamer_train_eval.task_names = ['cartpole_balance', "
+                "'cheetah_run']"),
+         'dreamer_train_eval.task_names: Dreamer learns one task'),
+    Case('Dreamer with named rewards', 'train',
+         _train('{work}/new', 'dreamer_tiny.gin',
+                "planet_tf.envs.load.rewards = ('forward', 'backward')"),
+         "Dreamer's actor maximises the task's one reward"),
     # The distributed commands.
     Case('port in use', 'replay_server',
          ('--root_dir={work}/new', '--gin_file=tiny.gin', '--port={port}'),
@@ -280,6 +290,9 @@ CASES = (
     Case('a GLAMOR gin file', 'learner',
          ('--root_dir={work}/new', '--gin_file=glamor_tiny.gin',
           '--replay_address=localhost:1'),
+         'Distributed training runs PlaNet only'),
+    Case('a Dreamer gin file', 'train_distributed',
+         ('--root_dir={work}/new', '--gin_file=dreamer_tiny.gin'),
          'Distributed training runs PlaNet only'),
 )
 

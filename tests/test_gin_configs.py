@@ -30,6 +30,14 @@ def test_task_files_bind_the_task_and_its_paper_action_repeat(name, task):
           envs.TASKS[task].action_repeat)
 
 
+@pytest.mark.parametrize('name,task', sorted(TASK_FILES.items()))
+def test_each_task_file_has_a_dreamer_file_at_dreamer_s_action_repeat(name,
+                                                                      task):
+  config.parse_gin([f'dreamer_{name}'], finalize=False)
+  assert gin.query_parameter('dreamer_train_eval.task_name') == task
+  assert gin.query_parameter('planet_tf.envs.load.action_repeat') == 2
+
+
 def test_unknown_gin_file_lists_the_bundled_ones():
   with pytest.raises(FileNotFoundError, match='cheetah.gin'):
     config.parse_gin(['cheetha.gin'])

@@ -1,4 +1,4 @@
-"""Evaluates an exported PlaNet or GLAMOR policy.
+"""Evaluates an exported PlaNet, Dreamer or GLAMOR policy.
 
   planet-evaluate --policy=runs/cheetah               # newest export of a run
   planet-evaluate --policy=runs/cheetah/policies/20000 --num_episodes=5 \\

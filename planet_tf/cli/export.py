@@ -1,4 +1,4 @@
-"""Exports a PlaNet policy from a training run's checkpoint as a SavedModel.
+"""Exports a run's policy (PlaNet, Dreamer, GLAMOR) from a checkpoint.
 
   planet-export --root_dir=runs/cheetah                  # newest checkpoint
   planet-export --root_dir=runs/cheetah \\
@@ -9,8 +9,8 @@ In a checkout, `bin/export` is the same command. The SavedModel (TF-Agents
 `PolicySaver` format) acts without planet_tf: load it with `tf.saved_model.load`
 or `SavedModelPyTFEagerPolicy`. A SavedModel plans with one reward head: for a run
 with named rewards, --reward_head chooses it (default output
-<root_dir>/policies/<train step>-<head>). All logic lives in
-`planet_tf.loops.restore.export_from_run`.
+<root_dir>/policies/<train step>-<head>); a Dreamer run's acts with its actor.
+All logic lives in `planet_tf.loops.restore.export_from_run`.
 """
 
 from absl import flags

@@ -47,7 +47,8 @@ def main(argv):
             for curve in learning_curve.split_by_task(learning_curve.load_run(d))]
     if len(runs) == 1:
       output = FLAGS.output or os.path.join(run_dirs[0], 'returns.png')
-      learning_curve.plot(runs[0].rows, output, FLAGS.title or run_dirs[0])
+      learning_curve.plot(runs[0].rows, output, FLAGS.title or run_dirs[0],
+                          acting=registry.kind_of_run(run_dirs[0]).acting)
     else:
       output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
                                 if len(run_dirs) == 1 else 'returns.png')

@@ -1,4 +1,4 @@
-"""Trains PlaNet (or GLAMOR), or resumes the run in --root_dir.
+"""Trains PlaNet (or Dreamer, or GLAMOR), or resumes the run in --root_dir.
 
   planet-train --gin_file=cheetah.gin           # the run lives in runs/cheetah
   planet-train --root_dir=runs/cheetah --gin_file=cheetah.gin
@@ -6,12 +6,14 @@
       --gin_param='train_eval.num_episodes = 10'
   planet-train --gin_file=cheetah.gin --max_minutes=120  # stop cleanly, resume later
   planet-train --gin_file=cheetah_multihead.gin  # reward-free dynamics, a head per task
+  planet-train --gin_file=dreamer_cheetah.gin   # Dreamer: an actor and a value
   bin/train --gin_file=examples/pendulum_swingup.gin  # your own environment
 
 In a checkout, `bin/train` is the same command. A gin file that is not a path is
 looked up in gin_configs/. The gin binding `train.loop` chooses the loop:
 PlaNet's `planet_tf.train_eval.train_eval` unless a file binds another, e.g.
-`train.loop = @glamor_train_eval` (glamor_*.gin). All logic lives in the loop.
+`train.loop = @dreamer_train_eval` (dreamer_*.gin) or `train.loop =
+@glamor_train_eval` (glamor_*.gin). All logic lives in the loop.
 Only progress, results and real warnings are printed; `--verbosity=0` shows
 every Python-side log, `TF_CPP_MIN_LOG_LEVEL=0` TensorFlow's C++ logs.
 """

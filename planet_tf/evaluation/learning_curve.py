@@ -2,7 +2,8 @@
 
 `train_eval` appends one row per episode to `<root_dir>/eval/returns.csv`
 (`planet_tf.run_dir.returns`, which reads it back): `policy` is `random` (seed
-episodes), `collect` (CEM with exploration noise) or `greedy` (evaluation). Figures are drawn with matplotlib, the optional extra
+episodes), `collect` (CEM, or Dreamer's actor, with exploration noise) or
+`greedy` (evaluation). Figures are drawn with matplotlib, the optional extra
 `pip install 'planet_tf[plot]'`; reading and the table need nothing beyond the
 package's own dependencies.
 
@@ -28,6 +29,14 @@ POLICIES = {
     'collect': ('collect (CEM + noise)', '#5aa0e6'),
     'greedy': ('evaluation (greedy CEM)', '#dc2828'),
 }
+
+
+def policy_labels(acting: str = 'CEM') -> Dict[str, Tuple[str, str]]:
+  """`POLICIES` for a run whose actions `acting` chooses (`'CEM'`,
+  `'actor'`): `{policy: (legend label, colour)}`."""
+  return {policy: (label.replace('CEM', acting), colour)
+          for policy, (label, colour) in POLICIES.items()}
+
 
 # PlaNet's final scores (Hafner et al., 2019, Table 1: 1000 episodes, 50 x 50
 # chunks, 100 updates per episode), the reference lines of a reproduction.
@@ -398,7 +407,7 @@ def _pyplot():
 
 
 def plot(rows: List[Row], output: str, title: str = '',
-         max_return: float = 1000.0) -> None:
+         max_return: float = 1000.0, acting: str = 'CEM') -> None:
   """Draws one run's returns against episodes, one colour per policy, to a PNG.
 
   Args:
@@ -407,6 +416,7 @@ def plot(rows: List[Row], output: str, title: str = '',
     title: the figure's title.
     max_return: top of the y axis (1000 is the DeepMind Control maximum); raised
       to the largest return if that is higher.
+    acting: what chose the run's actions, in the legend (`policy_labels`).
 
   Raises:
     ValueError: if `rows` is empty.
@@ -415,7 +425,7 @@ def plot(rows: List[Row], output: str, title: str = '',
     raise ValueError('No returns to plot.')
   plt = _pyplot()
   fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
-  for policy, (label, colour) in POLICIES.items():
+  for policy, (label, colour) in policy_labels(acting).items():
     points = [(r.episodes, r.value) for r in rows if r.policy == policy]
     if points:
       x, y = zip(*points)

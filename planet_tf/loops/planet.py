@@ -141,17 +141,17 @@ class Settings(typed_settings.TypedSettings):
                  'eval_interval', 'num_eval_episodes', 'export_interval',
                  'video_interval', 'checkpoint_interval', 'num_seed_episodes'):
       if int(getattr(self, name)) < 1:
-        raise ValueError(
-            f'train_eval: {name} must be >= 1, got {getattr(self, name)}.')
+        raise ValueError(f'{self.gin_name}: {name} must be >= 1, got '
+                         f'{getattr(self, name)}.')
     if (self.final_eval_episodes is not None and
         int(self.final_eval_episodes) < 1):
-      raise ValueError('train_eval: final_eval_episodes must be >= 1 (or '
-                       f'None), got {self.final_eval_episodes}.')
+      raise ValueError(f'{self.gin_name}: final_eval_episodes must be >= 1 '
+                       f'(or None), got {self.final_eval_episodes}.')
     if self.max_minutes is not None and not float(self.max_minutes) > 0:
-      raise ValueError(
-          f'train_eval: max_minutes must be > 0, got {self.max_minutes}.')
+      raise ValueError(f'{self.gin_name}: max_minutes must be > 0, got '
+                       f'{self.max_minutes}.')
     if int(self.sequence_length) < 2:
-      raise ValueError('train_eval: sequence_length must be >= 2, got '
+      raise ValueError(f'{self.gin_name}: sequence_length must be >= 2, got '
                        f'{self.sequence_length}.')
 
 
@@ -322,9 +322,7 @@ class PlanetLoop(agent_loop.AgentLoop):
     action_spec = tensor_spec.from_spec(tasks[0].env.action_spec())
     # One reward head per named reward (None: PlaNet's one head).
     self.heads = heads_lib.reward_names(time_step_spec.reward)
-    agent = heads_lib.make_agent(time_step_spec, action_spec,
-                                 train_sequence_length=settings.sequence_length,
-                                 seed=seed)
+    agent = self.make_agent(time_step_spec, action_spec, seed)
     if settings.reward_free and agent.world_model.shaping_heads:
       raise ValueError('train_eval.reward_free needs WorldModel.shaping_heads '
                        f'= [], not {list(agent.world_model.shaping_heads)}.')
@@ -335,6 +333,13 @@ class PlanetLoop(agent_loop.AgentLoop):
     self.metrics = collect.TrainMetrics()
     self.checkpoint = run_dir.RunCheckpoint(paths.train_dir, agent=agent,
                                             metrics=self.metrics.group)
+
+  def make_agent(self, time_step_spec, action_spec, seed):
+    """The run's agent, its variables not yet created: a `PlanetAgent`
+    with a reward head per named reward (`heads.make_agent`)."""
+    return heads_lib.make_agent(
+        time_step_spec, action_spec,
+        train_sequence_length=self.settings.sequence_length, seed=seed)
 
   def start(self, seed):
     head_policies = _head_policies(self.agent, self.heads, seed)
@@ -595,20 +600,21 @@ class PlanetLoop(agent_loop.AgentLoop):
                         frames)
 
 
-def agent_of_run(root_dir):
-  """The `PlanetAgent` of a run (variables created), with its task's specs.
+def specs_of_run(root_dir, name=NAME):
+  """`(time_step_spec, action_spec)` of a run's task(s), from the stored
+  settings of its loop `name` (PlaNet's, or a kind's that derive from them).
 
-  The run's operative config is parsed into gin: the world model, the planner
-  and the user's own environments are the run's.
+  The run's operative config is parsed into gin: the user's own environments
+  are the run's.
 
   Raises:
     ValueError: if the run's stored configuration names no task.
   """
-  settings = run_dir.configurable_settings(root_dir, NAME)
+  settings = run_dir.configurable_settings(root_dir, name)
   task_names = settings.get('task_names') or (
       [settings['task_name']] if settings.get('task_name') else None)
   if not task_names:
-    raise ValueError(f'Cannot read {NAME}.task_name (or task_names) from '
+    raise ValueError(f'Cannot read {name}.task_name (or task_names) from '
                      f'{run_dir.RunDir(root_dir).config_path}.')
   constructors = envs.custom.bound_constructors()
   if len(task_names) == 1:
@@ -621,7 +627,17 @@ def agent_of_run(root_dir):
   time_step_spec = tensor_spec.from_spec(env.time_step_spec())
   action_spec = tensor_spec.from_spec(env.action_spec())
   env.close()
-  agent = heads_lib.make_agent(time_step_spec, action_spec,
+  return time_step_spec, action_spec
+
+
+def agent_of_run(root_dir):
+  """The `PlanetAgent` of a run (variables created), with its task's specs
+  (`specs_of_run`); the world model and the planner are the run's (gin).
+
+  Raises:
+    ValueError: if the run's stored configuration names no task.
+  """
+  agent = heads_lib.make_agent(*specs_of_run(root_dir),
                                train_sequence_length=None)
   agent.initialize()
   return agent

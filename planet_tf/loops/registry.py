@@ -1,7 +1,8 @@
 """The agent kinds `bin/train` knows, by the gin name of their loop's settings.
 
-This module names every loop (`PLANET`, `GLAMOR`); a kind's module builds its
-`Kind` and `register`s it when imported (`planet_tf.loops` imports them all).
+This module names every loop (`PLANET`, `DREAMER`, `GLAMOR`); a kind's module
+builds its `Kind` and `register`s it when imported (`planet_tf.loops` imports
+them all).
 A run stores its loop's name with its configuration (`train.loop`); a run
 that stores none is `DEFAULT`'s, which is how every PlaNet run is stored.
 Everything that must know which kind trained a run asks here.
@@ -15,6 +16,7 @@ from planet_tf import run_dir
 # Loop names: the gin names of the kinds' settings, and the prefix of the
 # settings a run stores.
 PLANET = 'train_eval'
+DREAMER = 'dreamer_train_eval'
 GLAMOR = 'glamor_train_eval'
 # The loop of a gin file that binds no `train.loop`, and of a run that stored
 # none.
@@ -44,12 +46,15 @@ class Kind:
       created, nothing restored) from a run's parsed operative config.
     goal_conditioned: its policies act toward goal images (`bin/evaluate`
       tries the run's goals).
+    acting: what chooses its policies' actions, in the legends of
+      `bin/plot_returns` (`collect (CEM + noise)`, `evaluation (greedy CEM)`).
   """
   name: str
   settings: type
   run: Callable
   agent_of_run: Callable
   goal_conditioned: bool = False
+  acting: str = 'CEM'
 
   @property
   def resumable(self):
@@ -78,7 +83,11 @@ def kind(name):
 
 
 def kind_of_settings(settings):
-  """The `Kind` whose settings class `settings` is an instance of."""
+  """The `Kind` whose settings class `settings` is an instance of: of its
+  own class first, as a kind's settings may derive from another's."""
+  for entry in KINDS.values():
+    if type(settings) is entry.settings:  # pylint: disable=unidiomatic-typecheck
+      return entry
   for entry in KINDS.values():
     if isinstance(settings, entry.settings):
       return entry

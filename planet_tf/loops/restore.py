@@ -7,6 +7,7 @@ resumed run restores through; the agent is its kind's (`registry`).
 import os
 
 from planet_tf import config
+from planet_tf.agents import DreamerAgent
 from planet_tf.agents import GlamorAgent
 from planet_tf.agents import heads as heads_lib
 from planet_tf.loops import registry
@@ -19,7 +20,8 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
   """Rebuilds a training run's agent and restores one of its checkpoints.
 
   The agent is the one its loop built (`registry.kind_of_run`): a
-  `PlanetAgent`, or a `GlamorAgent` for a GLAMOR run.
+  `PlanetAgent`, a `DreamerAgent` for a Dreamer run, or a `GlamorAgent` for a
+  GLAMOR run.
 
   The run's `operative_config.gin` is parsed (without finalising gin), so the
   world model, the planner and the environment's specs are the run's.
@@ -32,7 +34,7 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
       `['cem.jit_compile = True']`.
 
   Returns:
-    The restored agent (a `PlanetAgent`, or a `GlamorAgent` for a GLAMOR run);
+    The restored agent (a `PlanetAgent`, `DreamerAgent` or `GlamorAgent`);
     its `train_step_counter` is the checkpoint's. A PlaNet run with named
     rewards (`planet_tf.envs.load.rewards`) gets one reward head per name, as in
     training (`agents.heads.make_agent`).
@@ -62,7 +64,9 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
   A SavedModel plans with one reward head: a run with named rewards exports one
   per head, each to `root_dir/policies/<train step>-<head>` by default. The
   first head's policy is the agent's own (its generator restored from the
-  checkpoint); another head's starts from a fresh generator.
+  checkpoint); another head's starts from a fresh generator. A Dreamer run
+  exports its actor's policy, a GLAMOR run its goal policy: neither has heads
+  to choose from.
 
   Args:
     root_dir: a run directory.
@@ -82,10 +86,13 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
       otherwise as `restore_agent`.
   """
   agent = restore_agent(root_dir, checkpoint, gin_bindings)
-  if isinstance(agent, GlamorAgent):  # No reward, no heads.
+  own_policy = {GlamorAgent: 'a GLAMOR run, which has no reward heads',
+                DreamerAgent: 'a Dreamer run, whose actor needs no reward '
+                'head'}.get(type(agent))
+  if own_policy:  # One policy of its own; no head to choose.
     if reward_head is not None:
-      raise ValueError(f'{root_dir} is a GLAMOR run, which has no reward '
-                       f'heads; drop --reward_head={reward_head}.')
+      raise ValueError(f'{root_dir} is {own_policy}; drop '
+                       f'--reward_head={reward_head}.')
     policy = agent.collect_policy if collect else agent.policy
     step = agent.train_step_counter
     return saver.export_policy(

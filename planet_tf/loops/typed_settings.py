@@ -24,8 +24,13 @@ class TypedSettings:
   """
 
   def __post_init__(self):
-    check_types(self, _gin_name(self))
+    check_types(self, self.gin_name)
     self.check()
+
+  @property
+  def gin_name(self):
+    """The kind's loop name, which prefixes the settings its errors name."""
+    return _gin_name(self)
 
   def check(self):
     """The kind's checks of its values and of settings against each other.
