@@ -13,6 +13,7 @@ import contextlib
 import errno
 import os
 import re
+import signal
 import sys
 
 from absl import app
@@ -105,6 +106,17 @@ def exit_on(*errors):
     yield
   except errors as e:
     fail(os_error_message(unwrap_gin(e)) if isinstance(e, OSError) else e)
+
+
+def interrupt_on_sigterm():
+  """Makes SIGTERM raise KeyboardInterrupt, so a stopped process ends as on
+  Ctrl-C (its `except KeyboardInterrupt` cleans up)."""
+  signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+  del signum, frame
+  raise KeyboardInterrupt
 
 
 def unwrap_gin(error):

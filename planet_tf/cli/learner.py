@@ -13,7 +13,6 @@ same command resumes from the newest checkpoint. It stops once the run holds
 private network only (Reverb has no authentication).
 """
 
-import signal
 import sys
 
 from absl import flags
@@ -33,15 +32,10 @@ def define_flags():
   flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS['use_gpu'])
 
 
-def _interrupt(signum, frame):
-  del signum, frame
-  raise KeyboardInterrupt
-
-
 def main(argv):
   cli.begin(argv)
   # The launcher's stop: the learner checkpoints, then ends.
-  signal.signal(signal.SIGTERM, _interrupt)
+  cli.interrupt_on_sigterm()
   try:
     with cli.exit_on(OSError, ValueError, run_dir.CheckpointError,
                      run_dir.RunLockedError):

@@ -58,11 +58,6 @@ def default_root_dir(gin_files):
   return os.path.join('runs', name[:-4] if name.endswith('.gin') else name)
 
 
-def _interrupt(signum, frame):
-  del signum, frame
-  raise KeyboardInterrupt
-
-
 def commands(root_dir, gin_files, gin_params, num_actors, port):
   """`{name: argv}` of every process, the server first."""
   common = [f'--root_dir={root_dir}']
@@ -204,7 +199,7 @@ def launch(root_dir, gin_files, gin_params, num_actors, port=None,
   `port` is the replay server's (`ports.check_free` already passed), a free
   one if None.
   """
-  signal.signal(signal.SIGTERM, _interrupt)  # Stopped: stop the children too.
+  cli.interrupt_on_sigterm()  # Stopped: stop the children too.
   started = time.time()  # An older status is a previous launch's.
   port = port or ports.free_port()
   argvs = commands(root_dir, gin_files, gin_params, num_actors, port)
