@@ -50,7 +50,7 @@ def due(interval, before, after):
 def due_evaluations(interval, seed_episodes, count, evaluated):
   """The episodes up to `count` after which an evaluation is due, as in
   `bin/train`: every multiple of `interval` past the `seed_episodes`, unless
-  in `evaluated` (a sorted list)."""
+  in `evaluated` (a set of episode counts)."""
   return [e for e in range(interval, count + 1, interval)
           if e > seed_episodes and e not in evaluated]
 
