@@ -198,7 +198,7 @@ class EpisodeReplay:
   def _finish(self, index):
     steps = self._open.pop(index)
     task = self._open_tasks.pop(index, None)
-    episode = [np.stack(field) for field in zip(*steps)]
+    episode = stack_steps(steps)
     self._total_episodes += 1
     if self._directory:
       self._save(episode, self._next_number, task)
@@ -357,6 +357,12 @@ def without_policy_info(trajectory):
   if hasattr(trajectory, 'policy_info'):
     return trajectory._replace(policy_info=())
   return trajectory
+
+
+def stack_steps(steps):
+  """An episode's fields from its steps: `steps` is a list of T steps, each a
+  list of flat fields; returns the list of fields, each `[T, ...]`."""
+  return [np.stack(field) for field in zip(*steps)]
 
 
 def save_episode(directory, number, episode, **labels):

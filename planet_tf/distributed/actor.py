@@ -65,7 +65,7 @@ class _Steps:
     self._steps.append(
         tf.nest.flatten(replay_lib.without_policy_info(trajectory)))
     if trajectory.is_boundary():
-      self.episode = [np.stack(field) for field in zip(*self._steps)]
+      self.episode = replay_lib.stack_steps(self._steps)
       self._steps = []
 
 
