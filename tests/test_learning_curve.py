@@ -186,6 +186,21 @@ def test_two_seeds_of_one_config_are_one_curve_with_a_band(tmp_path):
   assert os.path.isfile(tmp_path / 'seeds.png')
 
 
+@pytest.mark.parametrize('names, expected', [
+    (('poster/seed11', 'poster/seed12'), 'poster'),
+    (('poster/s1', 'poster/s2'), 'poster'),
+    (('cheetah_s1', 'cheetah_s2'), 'cheetah'),
+    (('cheetah_seed1', 'cheetah_seed2'), 'cheetah'),
+    (('left/seed1', 'right/seed2'), 'seed1+seed2'),
+    (('alpha', 'beta'), 'alpha+beta')])
+def test_a_group_is_named_by_its_runs_without_their_seeds(
+    tmp_path, names, expected):
+  for i, name in enumerate(names):
+    _write_seed_run(tmp_path / name, {5: [100]}, {'train_eval.seed': str(i)})
+  groups = learning_curve.group_runs(_load(tmp_path, *names))
+  assert [(g.name, g.seeds) for g in groups] == [(expected, 2)]
+
+
 def test_a_seed_evaluated_where_others_are_not_counts_alone(tmp_path):
   curves = [{5: 100.0, 10: 300.0}, {5: 200.0}]
   assert learning_curve.across_seeds(curves) == [

@@ -177,15 +177,22 @@ def configuration(bindings: Dict[str, str],
 def _group_name(runs: Sequence[Run]) -> str:
   """The runs' common directory name without a trailing seed suffix.
 
-  `cheetah_s1` and `cheetah_s2` give `cheetah`; names with nothing in common
-  are joined with `+`. A task of a multi-task run follows as `/<task>`.
+  `cheetah_s1` and `cheetah_s2` give `cheetah`. Names that are only seeds
+  (`poster/seed11`, `poster/seed12`) give their common parent's name,
+  `poster`; names with nothing in common are joined with `+`. A task of a
+  multi-task run follows as `/<task>`.
   """
   if len(runs) == 1:
     return runs[0].name
-  names = [os.path.basename(os.path.normpath(run.root_dir)) for run in runs]
+  paths = [os.path.normpath(os.path.abspath(run.root_dir)) for run in runs]
+  names = [os.path.basename(path) for path in paths]
   prefix = os.path.commonprefix(names)
   # What names the seed: a separator, `s` or `seed` and digits, each optional.
-  prefix = re.sub(r'([_\-. ]+(seed|s)?\d*)?[_\-. ]*$', '', prefix)
+  prefix = re.sub(r'(^|[_\-. ]+)(seed|s)?\d*[_\-. ]*$', '', prefix)
+  parents = {os.path.basename(os.path.dirname(path)) for path in paths}
+  if not prefix and len(parents) == 1 and all(
+      re.fullmatch(r'(seed|s)?[_\-. ]*\d+', n) for n in names):
+    prefix = parents.pop()
   name = prefix or '+'.join(names)
   return f'{name}/{runs[0].task}' if runs[0].label else name
 
