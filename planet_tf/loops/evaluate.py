@@ -103,7 +103,7 @@ def _reward_head(policy, policy_dir, reward_head, env_kwargs):
   reward_spec = policy.time_step_spec.reward
   if not isinstance(reward_spec, dict):
     if reward_head is not None:
-      raise ValueError(f'{policy_dir} plans with a run\'s only reward; it has '
+      raise ValueError(f'{policy_dir} acts on its run\'s only reward; it has '
                        'no reward heads to choose from: drop the reward head '
                        f'({reward_head!r}).')
     return None, env_kwargs
