@@ -1,13 +1,16 @@
-"""Times one action of Dreamer's actor policy against PlaNet's CEM policy; prints JSON.
+"""Times one action of Dreamer's actor policy against PlaNet's CEM policy and CEM
+with Dreamer's value at a shorter horizon; prints JSON.
 
 Usage: python benchmarks/act_step.py [--batch_size 1] [--repeats 5]
          [--action_size 6] [--small]
 
-Both policies act on the same world model (by default the paper's: RSSM with
+The policies act on the same world model (by default the paper's: RSSM with
 stoch 30, belief 200, hidden 200, reward head 3 x 300): one action is encoding
 the observation, one posterior step, and then either CEM (H=12, I=10, J=1000,
-K=100, `CemPolicy`) or one pass of the actor (4 ELU layers of 400, `ActorPolicy`,
-its mode). Each is a `tf.function` of `policy.action`, timed after a warm-up
+K=100, `CemPolicy`), CEM at H=5 whose plans end in Dreamer's value (3 ELU
+layers of 400, `CemPolicy(value=...)`, as `bin/evaluate --acting=cem_value
+--horizon=5` plans), or one pass of the actor (4 ELU layers of 400,
+`ActorPolicy`, its mode). Each is a `tf.function` of `policy.action`, timed after a warm-up
 call. `--small` shrinks every size for a smoke run. Not part of the test suite.
 
 `cpu_seconds_per_action` is the process's CPU time (all threads) per action; on
@@ -27,11 +30,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 PAPER = {'stoch': 30, 'deter': 200, 'hidden': 200, 'reward_units': 300,
-         'actor_units': 400, 'horizon': 12, 'iterations': 10,
-         'candidates': 1000, 'top_k': 100}
+         'actor_units': 400, 'value_units': 400, 'horizon': 12,
+         'value_horizon': 5, 'iterations': 10, 'candidates': 1000,
+         'top_k': 100}
 SMALL = {'stoch': 4, 'deter': 8, 'hidden': 8, 'reward_units': 8,
-         'actor_units': 8, 'horizon': 3, 'iterations': 2, 'candidates': 16,
-         'top_k': 4}
+         'actor_units': 8, 'value_units': 8, 'horizon': 3, 'value_horizon': 2,
+         'iterations': 2, 'candidates': 16, 'top_k': 4}
 
 
 def time_policy(policy, batch_size, repeats):
@@ -91,9 +95,15 @@ def main():
   planner = functools.partial(
       cem, **{k: sizes[k] for k in ('horizon', 'iterations', 'candidates',
                                     'top_k')})
+  value_planner = functools.partial(planner, horizon=sizes['value_horizon'])
   candidates = {
       'cem': policies.CemPolicy(time_step_spec, action_spec, world_model,
                                 planner=planner, seed=0),
+      'cem_value': policies.CemPolicy(
+          time_step_spec, action_spec, world_model, planner=value_planner,
+          value=networks.DenseHead(units=(sizes['value_units'],) * 3,
+                                   activation='elu', name='value'),
+          discount=0.99, seed=0),
       'actor': policies.ActorPolicy(
           time_step_spec, action_spec, world_model,
           networks.ActorHead(args.action_size,
@@ -102,9 +112,10 @@ def main():
   }
   results = {name: time_policy(policy, args.batch_size, args.repeats)
              for name, policy in candidates.items()}
-  results['cem_over_actor'] = round(
-      results['cem']['seconds_per_action_median'] /
-      results['actor']['seconds_per_action_median'], 1)
+  for name in ('cem', 'cem_value'):
+    results[f'{name}_over_actor'] = round(
+        results[name]['seconds_per_action_median'] /
+        results['actor']['seconds_per_action_median'], 1)
   print(json.dumps({'benchmark': 'act_step', 'sizes': sizes,
                     'batch_size': args.batch_size,
                     'action_size': args.action_size, 'repeats': args.repeats,

@@ -2,8 +2,8 @@
 nothing changed on disk.
 
 `CASES` is the table: each bad input, the command it is given to, and a part
-of the line it gets. Three tiny runs are trained once (PlaNet, GLAMOR, two
-reward heads); each case works in a directory of its own, on copies of the
+of the line it gets. Four tiny runs are trained once (PlaNet, GLAMOR, two
+reward heads, Dreamer); each case works in a directory of its own, on copies of the
 runs it names, and its files (sizes and modification times) are compared
 before and after. The cases run two at a time. `docs/bad_input.md` is this
 table with the lines the commands print:
@@ -36,7 +36,8 @@ ENV = dict({k: v for k, v in os.environ.items()
            MUJOCO_GL=os.environ.get('MUJOCO_GL', 'egl'))
 # The runs the cases copy: `{name}` in a case's arguments is its copy.
 RUNS = {'planet': 'tiny.gin', 'glamor': 'glamor_tiny.gin',
-        'multihead': 'cheetah_multihead_tiny.gin'}
+        'multihead': 'cheetah_multihead_tiny.gin',
+        'dreamer': 'dreamer_tiny.gin'}
 PARALLEL = 2
 
 
@@ -151,7 +152,7 @@ class Case:
   """A bad input: `bin/<command> <args>`, whose one line contains `expect`.
 
   `args` name a run copied into the case's directory as `{planet}`,
-  `{glamor}` or `{multihead}` (or `uses` it), the directory itself as
+  `{glamor}`, `{multihead}` or `{dreamer}` (or `uses` it), the directory itself as
   `{work}`, and what `prepare` yields (`{port}`, ...).
   """
   bad_input: str
@@ -263,6 +264,23 @@ CASES = (
          _train('{work}/new', 'dreamer_tiny.gin',
                 "planet_tf.envs.load.rewards = ('forward', 'backward')"),
          "Dreamer's actor maximises the task's one reward"),
+    # How a run's policy acts, rebuilt from its checkpoint.
+    Case('unknown acting', 'evaluate', ('--policy={dreamer}', '--acting=walk'),
+         '--acting=walk'),
+    Case('an acting the agent has not', 'evaluate',
+         ('--policy={planet}', '--acting=cem_value'),
+         'which acts with cem only; drop --acting=cem_value'),
+    Case('a horizon for the actor', 'evaluate',
+         ('--policy={dreamer}', '--horizon=5'),
+         'acts with its actor, which does not plan'),
+    Case('acting on an export', 'evaluate',
+         ('--policy={dreamer}/policies/4', '--acting=cem'),
+         'pass the run directory'),
+    Case('acting of a GLAMOR run', 'evaluate',
+         ('--policy={glamor}', '--acting=cem'), 'is a GLAMOR run'),
+    Case('another acting without --output', 'export',
+         ('--root_dir={dreamer}', '--acting=cem_value'),
+         'pass --output for its export'),
     # The distributed commands.
     Case('port in use', 'replay_server',
          ('--root_dir={work}/new', '--gin_file=tiny.gin', '--port={port}'),
@@ -469,8 +487,9 @@ Every command answers bad input with one line on stderr,
 traceback, and leaves every file as it was (the run lock's pid aside).
 `tests/test_bad_input.py` checks each row below; `python
 tests/test_bad_input.py` rewrites this page from its table. `{planet}`,
-`{glamor}` and `{multihead}` are copies of finished tiny runs
-(`tiny.gin`, `glamor_tiny.gin`, `cheetah_multihead_tiny.gin`), `<tmp>` a
+`{glamor}`, `{multihead}` and `{dreamer}` are copies of finished tiny runs
+(`tiny.gin`, `glamor_tiny.gin`, `cheetah_multihead_tiny.gin`,
+`dreamer_tiny.gin`), `<tmp>` a
 directory of the case's own, `{ro}` a read-only bind mount of `{planet}`,
 `{full}` a tmpfs filled to its last byte, `{port}` a port another socket
 listens on (`<port>` in the lines).

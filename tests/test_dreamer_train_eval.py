@@ -102,12 +102,12 @@ def test_export_from_the_checkpoint_is_reloaded_and_evaluated(run, tmp_path):
                             reward_head='reward')
   path = restore.export_from_run(root, output_dir=str(tmp_path / 'policy'))
   # Outside the run, the task is given.
-  policy_dir, returns = evaluation.evaluate(
+  policy_dir, returns, _, _ = evaluation.evaluate(
       path, num_episodes=1, task_name='cartpole_balance', seed=0)
   assert policy_dir == path and len(returns) == 1
   assert not evaluation.is_goal_policy(root)
   # The run's own newest export: the task comes from the run.
-  policy_dir, returns = evaluation.evaluate(root, num_episodes=1, seed=0)
+  policy_dir, returns, _, _ = evaluation.evaluate(root, num_episodes=1, seed=0)
   newest = os.path.join('policies', str(_train_steps(root)))
   assert policy_dir.endswith(newest)
   assert glob.glob(os.path.join(policy_dir, 'saved_model.pb'))

@@ -182,7 +182,7 @@ def test_two_seeds_of_one_config_are_one_curve_with_a_band(tmp_path):
       learning_curve.Point(10, 400.0, 300.0, 500.0, 2)]
   labels = learning_curve.plot_runs(runs, str(tmp_path / 'seeds.png'))
   assert labels == ['cheetah (cheetah_run, 2 seeds)',
-                    'PlaNet paper, cheetah_run: 662']
+                    'PlaNet (Table 1), cheetah_run: 662']
   assert os.path.isfile(tmp_path / 'seeds.png')
 
 
@@ -327,3 +327,109 @@ def test_bin_plot_returns_seeds_of_one_config(tmp_path):
   assert '| cheetah | cheetah_run | 2 | 10 | 400.0 ± 100.0 | 662 | 60% |' in (
       result.stdout)
   assert os.path.isfile(out)
+
+
+DREAMER_CONFIG = {'train.loop': '@dreamer_train_eval',
+                  'dreamer_train_eval.task_name': "'cheetah_run'",
+                  'dreamer_train_eval.seed': '1'}
+
+
+def _write_kind_run(root, episodes, greedy, config):
+  """A run of `config`'s agent kind: one greedy return after `episodes`."""
+  bindings = {k: v for k, v in config.items()}
+  _write_seed_run(root, {episodes: [greedy]}, bindings)
+  # Only the kind's own bindings: drop the PlaNet ones `BASE_CONFIG` adds.
+  with open(os.path.join(root, 'train', 'config.gin'), 'w') as f:
+    f.write(''.join(f'{k} = {v}\n' for k, v in sorted(bindings.items())))
+
+
+def _load_kinds(tmp_path, *names):
+  """Runs read as `bin/plot_returns` reads them: each with its kind's agent."""
+  return [learning_curve.load_run(
+      str(tmp_path / name), registry.kind_of_run(str(tmp_path / name)).agent)
+          for name in names]
+
+
+def test_a_dreamer_run_is_set_against_dreamer_at_a_comparable_point(tmp_path):
+  _write_kind_run(tmp_path / 'd120', 120, 188.0, DREAMER_CONFIG)
+  _write_kind_run(tmp_path / 'd450', 450, 285.0, DREAMER_CONFIG)
+  short, long = _load_kinds(tmp_path, 'd120', 'd450')
+  assert short.agent == 'Dreamer'
+  table = learning_curve.markdown_table([short]).splitlines()
+  # 120 episodes are nearest the 100k-step point: Dreamer's 235 there.
+  assert table[0].endswith('| Dreamer (100k steps, CURL Table 1) | '
+                           'of published |')
+  assert table[2] == '| d120 | cheetah_run | 120 | 188.0 | 188.0 | 235 | 80% |'
+  assert 'PlaNet' not in '\n'.join(table) and '662' not in table[2]
+  # 450 episodes: the 500k-step point, 570.
+  assert learning_curve.markdown_table([long]).splitlines()[2] == (
+      '| d450 | cheetah_run | 450 | 285.0 | 285.0 | 570 | 50% |')
+
+
+def test_runs_of_two_agents_are_each_set_against_their_own(tmp_path):
+  _write_kind_run(tmp_path / 'planet', 120, 331.0, BASE_CONFIG)
+  _write_kind_run(tmp_path / 'dreamer', 120, 188.0, DREAMER_CONFIG)
+  runs = _load_kinds(tmp_path, 'planet', 'dreamer')
+  assert [r.agent for r in runs] == ['PlaNet', 'Dreamer']
+  table = learning_curve.markdown_table(runs).splitlines()
+  assert '| published | of published |' in table[0]
+  assert table[2].endswith('| PlaNet (Table 1): 662 | 50% |')
+  assert table[3].endswith('| Dreamer (100k steps, CURL Table 1): 235 | 80% |')
+  groups = learning_curve.group_runs(runs, registry.resumable_bindings())
+  assert [g.agent for g in groups] == ['PlaNet', 'Dreamer']
+  group_table = learning_curve.group_table(groups).splitlines()
+  assert group_table[3].endswith('| Dreamer (100k steps, CURL Table 1): 235 '
+                                 '| 80% |')
+  labels = learning_curve.plot_runs(runs, str(tmp_path / 'both.png'))
+  assert labels == ['planet (cheetah_run, 1 seed)',
+                    'PlaNet (Table 1), cheetah_run: 662',
+                    'dreamer (cheetah_run, 1 seed)',
+                    'Dreamer (100k steps, CURL Table 1), cheetah_run: 235']
+
+
+def test_a_glamor_run_is_set_against_no_published_score(tmp_path):
+  config = {'train.loop': '@glamor_train_eval',
+            'glamor_train_eval.task_name': "'cheetah_run'"}
+  _write_kind_run(tmp_path / 'glamor', 10, 0.5, config)
+  (run,) = _load_kinds(tmp_path, 'glamor')
+  assert run.agent == 'GLAMOR'
+  table = learning_curve.markdown_table([run]).splitlines()
+  assert table[2].endswith('| - | - |') and 'PlaNet' not in table[0]
+  labels = learning_curve.plot_runs([run], str(tmp_path / 'glamor.png'))
+  assert labels == ['glamor (cheetah_run, 1 seed)']
+
+
+@pytest.mark.parametrize('loop, collect, greedy', [
+    (registry.PLANET, 'collect (CEM + noise)', 'evaluation (greedy CEM)'),
+    (registry.DREAMER, 'collect (actor + noise)', 'evaluation (greedy actor)'),
+    (registry.GLAMOR, 'collect (sampled plans + ε-random actions)',
+     'evaluation (greedy sampled plans)')])
+def test_each_kind_s_legend_names_what_chooses_its_actions(loop, collect,
+                                                           greedy):
+  kind = registry.kind(loop)
+  labels = learning_curve.policy_labels(kind.acting, kind.exploration)
+  assert [label for label, _ in labels.values()] == [
+      'random seed episodes', collect, greedy]
+
+
+@pytest.mark.slow
+def test_bin_plot_returns_labels_each_run_by_its_agent(tmp_path):
+  _write_kind_run(tmp_path / 'planet', 120, 331.0, BASE_CONFIG)
+  _write_kind_run(tmp_path / 'dreamer', 120, 188.0, DREAMER_CONFIG)
+  result = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'bin', 'plot_returns'),
+       str(tmp_path / 'dreamer'), str(tmp_path / 'planet'),
+       f'--output={tmp_path / "both.png"}'], capture_output=True, text=True,
+      timeout=120, check=False)
+  assert result.returncode == 0, result.stderr
+  assert ('| dreamer | cheetah_run | 120 | 188.0 | 188.0 | Dreamer (100k steps, '
+          'CURL Table 1): 235 | 80% |') in result.stdout
+  assert ('| planet | cheetah_run | 120 | 331.0 | 331.0 | PlaNet (Table 1): '
+          '662 | 50% |') in result.stdout
+  one = subprocess.run(
+      [sys.executable, os.path.join(ROOT, 'bin', 'plot_returns'),
+       f'--root_dir={tmp_path / "dreamer"}'], capture_output=True, text=True,
+      timeout=120, check=False)
+  assert one.returncode == 0, one.stderr
+  assert '| Dreamer (100k steps, CURL Table 1) |' in one.stdout
+  assert 'PlaNet' not in one.stdout and '662' not in one.stdout

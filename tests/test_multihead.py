@@ -172,8 +172,8 @@ def test_the_recipe_end_to_end_at_tiny_sizes(tmp_path, finished_run):
   assert exports == ['0-backward', '0-forward', '4-backward', '4-forward']
   # bin/evaluate's logic: the head picks its export and its reward.
   for head in ('forward', 'backward'):
-    policy_dir, returns = evaluation.evaluate(root, num_episodes=1, seed=0,
-                                              reward_head=head)
+    policy_dir, returns, _, _ = evaluation.evaluate(
+        root, num_episodes=1, seed=0, reward_head=head)
     assert policy_dir == os.path.join(root, 'policies', f'4-{head}')
     assert len(returns) == 1 and returns[0] >= 0
   # bin/export's logic: one head per SavedModel, named by --reward_head.

@@ -102,8 +102,8 @@ def test_one_export_acts_on_every_task(run, tmp_path):
   policy = tf.saved_model.load(str(tmp_path / 'policy'))
   assert int(policy.get_train_step()) > 0
   for task in TASKS:
-    _, returns = evaluation.evaluate(str(tmp_path / 'policy'), 1,
-                                     task_name=task, seed=0)
+    returns = evaluation.evaluate(str(tmp_path / 'policy'), 1,
+                                  task_name=task, seed=0).returns
     assert len(returns) == 1 and np.isfinite(returns[0])
   with pytest.raises(ValueError, match='pass one of them'):
     evaluation.evaluate(root, 1)

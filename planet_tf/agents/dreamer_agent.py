@@ -188,6 +188,33 @@ class DreamerAgent(tf_agent.TFAgent):
     return {'model': self._model_optimizer, 'actor': self._actor_optimizer,
             'value': self._value_optimizer}
 
+  def planning_policy(self, with_value: bool = True, collect: bool = False,
+                      seed: Optional[int] = None) -> policies.CemPolicy:
+    """A policy that plans with CEM in this agent's world model, in place of
+    the actor: its reward head's predicted rewards, and with `with_value`
+    each plan's last state's value (`CemPolicy`'s `value`), which extends
+    the planner's horizon by the returns the value learned beyond it.
+
+    Args:
+      with_value: bootstrap each plan with `value` at the agent's discount;
+        without, plans sum their rewards undiscounted, as PlaNet's.
+      collect: a `CollectCemPolicy` (exploration noise, gin's) in place of a
+        `CemPolicy`.
+      seed: seeds its generator; non-deterministic when None.
+
+    Returns:
+      The policy, sharing the agent's world model and value (saved with it).
+      The planner's settings are gin's (`cem.horizon`, ...), PlaNet's defaults
+      unless bound.
+    """
+    policy_class = (policies.CollectCemPolicy if collect
+                    else policies.CemPolicy)
+    return policy_class(
+        self.time_step_spec, self.action_spec, self._world_model,
+        reward_head=self._reward_head,
+        value=self._value if with_value else None,
+        discount=self._discount if with_value else 1.0, seed=seed)
+
   def variables_of(self, step):
     """The trainable variables the optimizer of `step` (`optimizers`' key) updates."""
     return {'model': self._world_model, 'actor': self._actor,

@@ -10,13 +10,14 @@
 In a checkout, `bin/plot_returns` is the same command. One run: its random,
 collect and greedy returns, and the mean and best return per policy. Several
 runs (positional run directories), or a multi-task run (one curve per task):
-in one figure with PlaNet's Table 1 scores as dashed lines, one curve per
-group of runs of one configuration (stored configs equal but for
-`train_eval.seed` and the resumable settings): the mean over seeds of the
-greedy returns with a min–max band over seeds, the seed count in the legend.
-Then a markdown table of each run's latest greedy returns against the paper's,
-and one per group: the mean ± standard error over seeds of each seed's greedy
-return at its last evaluation. Needs matplotlib (`pip install
+in one figure with the published scores of each run's agent as dashed lines
+(PlaNet's Table 1 for PlaNet runs, Dreamer's at 100k or 500k environment steps
+for Dreamer runs), one curve per group of runs of one configuration (stored
+configs equal but for the seed and the resumable settings): the mean over
+seeds of the greedy returns with a min–max band over seeds, the seed count in
+the legend. Then a markdown table of each run's latest greedy returns against
+its agent's published score, and one per group: the mean ± standard error
+over seeds of each seed's greedy return at its last evaluation. Needs matplotlib (`pip install
 'planet_tf[plot]'`). All logic lives in `planet_tf.evaluation.learning_curve`.
 """
 
@@ -43,12 +44,13 @@ def main(argv):
   if not run_dirs:
     cli.fail('pass --root_dir=RUN or one or more run directories.')
   with cli.exit_on(OSError, ValueError, ImportError):
-    runs = [curve for d in run_dirs
-            for curve in learning_curve.split_by_task(learning_curve.load_run(d))]
+    runs = [curve for d in run_dirs for curve in learning_curve.split_by_task(
+        learning_curve.load_run(d, registry.kind_of_run(d).agent))]
     if len(runs) == 1:
       output = FLAGS.output or os.path.join(run_dirs[0], 'returns.png')
+      kind = registry.kind_of_run(run_dirs[0])
       learning_curve.plot(runs[0].rows, output, FLAGS.title or run_dirs[0],
-                          acting=registry.kind_of_run(run_dirs[0]).acting)
+                          acting=kind.acting, exploration=kind.exploration)
     else:
       output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
                                 if len(run_dirs) == 1 else 'returns.png')

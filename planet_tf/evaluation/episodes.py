@@ -1,12 +1,16 @@
-"""Evaluating a policy: whole episodes through the episode runner, with videos.
+"""Evaluating a policy: whole episodes through the episode runner, with videos,
+and what its actions cost (`TimedPolicy`).
 
 Used by the training loops (the greedy `CemPolicy`) and by `bin/evaluate` (an
 exported SavedModel, which acts without planet_tf; `planet_tf.loops.evaluate`).
 """
 
+import statistics
+import time
 from typing import List, NamedTuple, Optional
 
 import numpy as np
+from tf_agents.policies import py_policy
 from tf_agents.policies import py_tf_eager_policy
 
 from planet_tf.data import episode_runner
@@ -83,3 +87,41 @@ def load_saved_policy(policy_dir):
   """Loads an exported policy as a `PyPolicy` (no planet_tf code involved)."""
   return py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       policy_dir, load_specs_from_pbtxt=True, use_tf_function=True)
+
+
+class ActionCost(NamedTuple):
+  """What one action of a policy costs: the median over `actions` actions of
+  the wall seconds and of the process's CPU seconds (all its threads) of one
+  `action` call, the first call (which traces it) left out."""
+  wall_seconds: float
+  cpu_seconds: float
+  actions: int
+
+
+class TimedPolicy(py_policy.PyPolicy):
+  """A `PyPolicy` that acts as `policy` and times each of its actions
+  (`cost`); the environment's steps are not counted."""
+
+  def __init__(self, policy):
+    super().__init__(policy.time_step_spec, policy.action_spec,
+                     policy.policy_state_spec, policy.info_spec)
+    self._policy = policy
+    self._wall_seconds, self._cpu_seconds = [], []
+
+  def _get_initial_state(self, batch_size):
+    return self._policy.get_initial_state(batch_size)
+
+  def _action(self, time_step, policy_state):
+    wall, cpu = time.perf_counter(), time.process_time()
+    step = self._policy.action(time_step, policy_state)
+    self._wall_seconds.append(time.perf_counter() - wall)
+    self._cpu_seconds.append(time.process_time() - cpu)
+    return step
+
+  def cost(self) -> Optional[ActionCost]:
+    """The `ActionCost` of the actions so far; None before the second."""
+    walls, cpus = self._wall_seconds[1:], self._cpu_seconds[1:]
+    if not walls:
+      return None
+    return ActionCost(statistics.median(walls), statistics.median(cpus),
+                      len(walls))

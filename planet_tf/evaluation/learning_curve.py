@@ -1,4 +1,5 @@
-"""Learning curves: runs' `eval/returns.csv` read back, drawn, and set against the paper.
+"""Learning curves: runs' `eval/returns.csv` read back, drawn, and set against
+their agents' published scores.
 
 `train_eval` appends one row per episode to `<root_dir>/eval/returns.csv`
 (`planet_tf.run_dir.returns`, which reads it back): `policy` is `random` (seed
@@ -10,7 +11,9 @@ package's own dependencies.
 Runs of one configuration (stored configs equal but for the seed and the
 resumable settings, `group_runs`) are seeds of one `Group`: drawn as one mean
 line with a min–max band over the seeds, and summarized as mean ± standard
-error over the seeds (`group_table`).
+error over the seeds (`group_table`). A run is set against the published
+scores of the agent that trained it (`PUBLISHED`, `published`), never
+another's: PlaNet's Table 1 for PlaNet, Dreamer's for Dreamer, none for GLAMOR.
 """
 
 import ast
@@ -31,10 +34,13 @@ POLICIES = {
 }
 
 
-def policy_labels(acting: str = 'CEM') -> Dict[str, Tuple[str, str]]:
-  """`POLICIES` for a run whose actions `acting` chooses (`'CEM'`,
-  `'actor'`): `{policy: (legend label, colour)}`."""
-  return {policy: (label.replace('CEM', acting), colour)
+def policy_labels(acting: str = 'CEM',
+                  exploration: str = 'noise') -> Dict[str, Tuple[str, str]]:
+  """`POLICIES` for a run whose actions `acting` chooses (`'CEM'`, `'actor'`,
+  `'sampled plans'`) and whose collect policy adds `exploration` to them:
+  `{policy: (legend label, colour)}`."""
+  return {policy: (label.replace('CEM', acting).replace('noise', exploration),
+                   colour)
           for policy, (label, colour) in POLICIES.items()}
 
 
@@ -49,6 +55,58 @@ PAPER_SCORES = {
     'walker_walk': 951,
 }
 
+
+class Published(NamedTuple):
+  """An agent's published scores per task after `episodes` episodes of 1000
+  environment steps (every task below has such episodes)."""
+  agent: str
+  source: str
+  episodes: int
+  scores: Dict[str, float]
+
+  @property
+  def label(self):
+    """Names the agent, the point and the source: `PlaNet (Table 1)`."""
+    return f'{self.agent} ({self.source})'
+
+
+# Dreamer's scores in the table of Srinivas et al. (2020, CURL, Table 1; the
+# mean over seeds of data its authors shared), at 100k and 500k environment
+# steps. The Dreamer paper gives its per-task scores as curves only.
+DREAMER_100K = {
+    'finger_spin': 341, 'cartpole_swingup': 326, 'reacher_easy': 314,
+    'cheetah_run': 235, 'walker_walk': 277, 'cup_catch': 246}
+DREAMER_500K = {
+    'finger_spin': 796, 'cartpole_swingup': 762, 'reacher_easy': 793,
+    'cheetah_run': 570, 'walker_walk': 897, 'cup_catch': 879}
+
+# What each agent kind (`planet_tf.loops.registry.Kind.agent`) is set against.
+PUBLISHED = {
+    'PlaNet': (Published('PlaNet', 'Table 1', 1000, PAPER_SCORES),),
+    'Dreamer': (
+        Published('Dreamer', '100k steps, CURL Table 1', 100, DREAMER_100K),
+        Published('Dreamer', '500k steps, CURL Table 1', 500, DREAMER_500K)),
+}
+
+
+def published(agent: Optional[str], task: Optional[str],
+              episodes: int) -> Optional[Tuple[str, float]]:
+  """The published score a run of `agent` on `task` is set against.
+
+  Of the agent's `PUBLISHED` points with a score for `task`, the one nearest
+  the run's `episodes` (by their ratio): a run is compared with its own agent
+  at a comparable point, never with another agent.
+
+  Returns:
+    `(label, score)`, or None if the agent has no published score for `task`.
+  """
+  points = [p for p in PUBLISHED.get(agent, ()) if task in p.scores]
+  if not points:
+    return None
+  ratio = lambda p: abs(math.log(max(episodes, 1) / p.episodes))
+  point = min(points, key=ratio)
+  return point.label, point.scores[task]
+
 # How many of the newest greedy evaluations the table averages.
 LAST_EVALUATIONS = 5
 
@@ -61,13 +119,14 @@ class Run(NamedTuple):
 
   `label` names the curve when set (one task of a multi-task run); `config`
   holds the bindings of the run's stored `train/config.gin`, None if it has
-  none.
+  none; `agent` names the agent that trained it (`PUBLISHED`' keys).
   """
   root_dir: str
   task: Optional[str]
   rows: List[Row]
   label: Optional[str] = None
   config: Optional[Dict[str, str]] = None
+  agent: str = 'PlaNet'
 
   @property
   def name(self):
@@ -97,8 +156,13 @@ def read_stored_config(root_dir: str) -> Optional[Dict[str, str]]:
     return run_dir_lib.parse_bindings(f.read())
 
 
-def load_run(root_dir: str) -> Run:
+def load_run(root_dir: str, agent: str = 'PlaNet') -> Run:
   """Reads `<root_dir>/eval/returns.csv`, the run's task and stored config.
+
+  Args:
+    root_dir: a run directory.
+    agent: the agent that trained it (`planet_tf.loops.registry.kind_of_run(
+      root_dir).agent`).
 
   Raises:
     FileNotFoundError: if the run has no returns.csv.
@@ -106,7 +170,7 @@ def load_run(root_dir: str) -> Run:
   """
   rows = read_returns(run_dir_lib.RunDir(root_dir).returns_path)
   return Run(root_dir, task_of_run(root_dir), rows,
-             config=read_stored_config(root_dir))
+             config=read_stored_config(root_dir), agent=agent)
 
 
 def task_of_run(root_dir: str) -> Optional[str]:
@@ -136,7 +200,7 @@ def split_by_task(run: Run) -> List[Run]:
     return [run]
   return [Run(run.root_dir, task,
               [r for r in run.rows if r.extra.get('task') == task],
-              f'{run.name}/{task}', run.config) for task in tasks]
+              f'{run.name}/{task}', run.config, run.agent) for task in tasks]
 
 
 class Group(NamedTuple):
@@ -152,6 +216,11 @@ class Group(NamedTuple):
   @property
   def seeds(self):
     return len(self.runs)
+
+  @property
+  def agent(self):
+    """The agent that trained the runs (one configuration, one agent)."""
+    return self.runs[0].agent
 
 
 def configuration(bindings: Dict[str, str],
@@ -344,60 +413,100 @@ def last_greedy_mean(rows: List[Row], count: int = LAST_EVALUATIONS):
   return sum(values) / len(values) if values else None
 
 
+def _published_column(references):
+  """The published-score column of a table: its header and one cell per row.
+
+  Args:
+    references: per row, `published(...)`: `(label, score)` or None.
+
+  Returns:
+    `(header, cells)`. The header is the label every row with a score shares
+    (`PlaNet (Table 1)`), so the column names the agent; rows set against
+    different labels (runs of several agents) name theirs in the cell.
+  """
+  labels = {r[0] for r in references if r is not None}
+  if len(labels) == 1:
+    return labels.pop(), ['-' if r is None else f'{r[1]:g}'
+                          for r in references]
+  return 'published', ['-' if r is None else f'{r[0]}: {r[1]:g}'
+                       for r in references]
+
+
+def _share(mean, reference):
+  """`mean` as a share of the published score, or `-`."""
+  return (f'{mean / reference[1]:.0%}' if reference and mean is not None
+          else '-')
+
+
 def markdown_table(runs: Sequence[Run]) -> str:
-  """The runs' latest greedy returns against the paper's, as a markdown table.
+  """The runs' latest greedy returns against their agents' published scores,
+  as a markdown table.
 
   One row per run: its task, episodes collected, the newest greedy return, the
-  mean of the newest `LAST_EVALUATIONS` greedy returns, PlaNet's Table 1 score
-  and the ratio of that mean to it.
+  mean of the newest `LAST_EVALUATIONS` greedy returns, the published score
+  of its agent on its task (`published`: PlaNet's Table 1, ...) and the ratio
+  of that mean to it.
   """
-  lines = [f'| run | task | episodes | last greedy | mean of last '
-           f'{LAST_EVALUATIONS} greedy | paper (Table 1) | of paper |',
-           '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+  rows = []
   for run in runs:
     greedy = [r.value for r in run.rows if r.policy == 'greedy']
     episodes = max((r.episodes for r in run.rows), default=0)
-    mean = last_greedy_mean(run.rows)
-    paper = PAPER_SCORES.get(run.task)
-    cells = [
+    rows.append((run, greedy, episodes, last_greedy_mean(run.rows),
+                 published(run.agent, run.task, episodes)))
+  header, cells = _published_column([row[-1] for row in rows])
+  lines = [f'| run | task | episodes | last greedy | mean of last '
+           f'{LAST_EVALUATIONS} greedy | {header} | of published |',
+           '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
+  for (run, greedy, episodes, mean, reference), cell in zip(rows, cells):
+    row = [
         run.name, run.task or '?', str(episodes),
         f'{greedy[-1]:.1f}' if greedy else '-',
         f'{mean:.1f}' if mean is not None else '-',
-        str(paper) if paper else '-',
-        f'{mean / paper:.0%}' if paper and mean is not None else '-']
-    lines.append('| ' + ' | '.join(cells) + ' |')
+        cell, _share(mean, reference)]
+    lines.append('| ' + ' | '.join(row) + ' |')
   return '\n'.join(lines)
 
 
+def _episodes_of(group: Group) -> List[int]:
+  """Each seed's episodes collected."""
+  return [max((r.episodes for r in run.rows), default=0)
+          for run in group.runs]
+
+
+def group_published(group: Group) -> Optional[Tuple[str, float]]:
+  """`published` for a group: its agent and task, at its seeds' most episodes."""
+  return published(group.agent, group.task, max(_episodes_of(group)))
+
+
 def group_table(groups: Sequence[Group]) -> str:
-  """The groups' final greedy scores against the paper's, as a markdown table.
+  """The groups' final greedy scores against their agents' published scores,
+  as a markdown table.
 
   One row per group: its name, task, number of seeds, episodes collected (a
   range if the seeds differ), the mean ± standard error over seeds of each
-  seed's `final_scores` (the mean alone for one seed), PlaNet's Table 1 score
-  and the ratio of that mean to it.
+  seed's `final_scores` (the mean alone for one seed), the published score of
+  its agent (`group_published`) and the ratio of that mean to it.
   """
+  references = [group_published(group) for group in groups]
+  header, cells = _published_column(references)
   lines = ['| group | task | seeds | episodes | final greedy (mean ± s.e. '
-           'over seeds) | paper (Table 1) | of paper |',
+           f'over seeds) | {header} | of published |',
            '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
-  for group in groups:
-    episodes = [max((r.episodes for r in run.rows), default=0)
-                for run in group.runs]
+  for group, reference, cell in zip(groups, references, cells):
+    episodes = _episodes_of(group)
     mean, error = mean_and_standard_error(final_scores(group))
-    paper = PAPER_SCORES.get(group.task)
     if mean is None:
       score = '-'
     elif error is None:
       score = f'{mean:.1f}'
     else:
       score = f'{mean:.1f} ± {error:.1f}'
-    cells = [
+    row = [
         group.name, group.task or '?', str(group.seeds),
         (str(min(episodes)) if min(episodes) == max(episodes)
          else f'{min(episodes)}–{max(episodes)}'),
-        score, str(paper) if paper else '-',
-        f'{mean / paper:.0%}' if paper and mean is not None else '-']
-    lines.append('| ' + ' | '.join(cells) + ' |')
+        score, cell, _share(mean, reference)]
+    lines.append('| ' + ' | '.join(row) + ' |')
   return '\n'.join(lines)
 
 
@@ -414,7 +523,8 @@ def _pyplot():
 
 
 def plot(rows: List[Row], output: str, title: str = '',
-         max_return: float = 1000.0, acting: str = 'CEM') -> None:
+         max_return: float = 1000.0, acting: str = 'CEM',
+         exploration: str = 'noise') -> None:
   """Draws one run's returns against episodes, one colour per policy, to a PNG.
 
   Args:
@@ -423,7 +533,8 @@ def plot(rows: List[Row], output: str, title: str = '',
     title: the figure's title.
     max_return: top of the y axis (1000 is the DeepMind Control maximum); raised
       to the largest return if that is higher.
-    acting: what chose the run's actions, in the legend (`policy_labels`).
+    acting, exploration: what chose the run's actions and what its collect
+      policy added, in the legend (`policy_labels`).
 
   Raises:
     ValueError: if `rows` is empty.
@@ -432,7 +543,7 @@ def plot(rows: List[Row], output: str, title: str = '',
     raise ValueError('No returns to plot.')
   plt = _pyplot()
   fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
-  for policy, (label, colour) in policy_labels(acting).items():
+  for policy, (label, colour) in policy_labels(acting, exploration).items():
     points = [(r.episodes, r.value) for r in rows if r.policy == policy]
     if points:
       x, y = zip(*points)
@@ -452,8 +563,9 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
   over its seeds of their greedy evaluations (`group_curve`) as a line, the
   smallest to largest seed's value at each point as a shaded band, and the
   mean over seeds of the exploring returns (random and collect episodes) as a
-  faint line. Each task with a Table 1 score gets a dashed horizontal line of
-  its first group's colour.
+  faint line. Each published score a group is set against
+  (`group_published`: its own agent's, PlaNet's Table 1 for PlaNet) is a
+  dashed horizontal line of the colour of the first group set against it.
 
   Args:
     runs: curves from `load_run` (and `split_by_task`).
@@ -464,7 +576,7 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
 
   Returns:
     The legend's labels, in order: `group_label` of each group with greedy
-    returns, and the paper's score lines.
+    returns, and the published scores' lines (`<label>, <task>: <score>`).
 
   Raises:
     ValueError: if no run has any row.
@@ -474,7 +586,7 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
   plt = _pyplot()
   fig, ax = plt.subplots(figsize=(8, 4.8), dpi=100)
   colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
-  drawn_paper = set()
+  drawn = set()
   top = max_return
   for i, group in enumerate(group_runs(runs, ignored)):
     colour = colours[i % len(colours)]
@@ -490,11 +602,12 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
                       color=colour, alpha=0.2, linewidth=0)
       ax.plot(x, [p.mean for p in greedy], color=colour, marker='.',
               linewidth=1.8, label=group_label(group))
-    paper = PAPER_SCORES.get(group.task)
-    if paper is not None and group.task not in drawn_paper:
-      drawn_paper.add(group.task)
-      ax.axhline(paper, color=colour, linestyle='--', linewidth=1.0,
-                 label=f'PlaNet paper, {group.task}: {paper}')
+    reference = group_published(group)
+    if reference is not None and (reference, group.task) not in drawn:
+      drawn.add((reference, group.task))
+      label, score = reference
+      ax.axhline(score, color=colour, linestyle='--', linewidth=1.0,
+                 label=f'{label}, {group.task}: {score:g}')
     top = max([top] + [r.value for run in group.runs for r in run.rows])
   labels = ax.get_legend_handles_labels()[1]
   _finish(plt, fig, ax, output, title, top,

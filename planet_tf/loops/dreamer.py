@@ -138,5 +138,6 @@ def agent_of_run(root_dir):
   return agent
 
 
-registry.register(registry.Kind(NAME, Settings, run, agent_of_run,
-                                acting='actor'))
+registry.register(registry.Kind(
+    NAME, Settings, run, agent_of_run, agent='Dreamer', acting='actor',
+    actings=(registry.ACTOR, registry.CEM, registry.CEM_VALUE)))

@@ -2,12 +2,18 @@
 goal-conditioned policy (GLAMOR) on its run's goals.
 
 The environment is rebuilt from the run's stored configuration, which its
-agent kind's loop wrote (`registry`); the policy is the SavedModel alone.
+agent kind's loop wrote (`registry`); the policy is the SavedModel alone. A
+policy rebuilt from a run's checkpoint to act another way (`acting`: a Dreamer
+run planning with CEM, with or without its value) is exported first
+(`restore.export_from_run`), so it is evaluated and timed as its export acts.
 """
 
 import os
+import tempfile
+from typing import List, NamedTuple, Optional
 
 import gin
+import numpy as np
 import tensorflow as tf
 
 from planet_tf import config
@@ -18,10 +24,29 @@ from planet_tf.evaluation import episodes as episodes_lib
 from planet_tf.evaluation import goals
 from planet_tf.evaluation import summaries
 from planet_tf.loops import registry
+from planet_tf.loops import restore
+
+
+class Evaluation(NamedTuple):
+  """What `evaluate` measured.
+
+  Attributes:
+    policy: what acted: the SavedModel directory, or for a policy rebuilt
+      from a checkpoint, the run, its train step and how it acted.
+    returns: each episode's return.
+    cost: what one action cost (`episodes.ActionCost`); None if the episodes
+      took one action.
+    train_step: the train step of the policy's weights.
+  """
+  policy: str
+  returns: List[float]
+  cost: Optional[episodes_lib.ActionCost]
+  train_step: int
 
 
 def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
-             reward_head=None):
+             reward_head=None, acting=None, horizon=None,
+             gin_bindings=()) -> Evaluation:
   """Evaluates an exported policy on its task; the logic of `bin/evaluate`.
 
   The environment is built like the run's (action repeat, episode length, ...,
@@ -43,19 +68,56 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
       head it plans with, whose reward the returns sum. For a run directory,
       its newest export of that head (`policies/<step>-<head>/`) is taken;
       read from the export's directory name when None.
+    acting, horizon, gin_bindings: if any is given, `path` must be a run
+      directory, and the policy is rebuilt from its newest checkpoint and
+      exported to a temporary directory as `restore.export_from_run` does
+      with them (e.g. `acting='cem_value', horizon=5` for a Dreamer run), its
+      generator seeded with `seed`.
 
   Returns:
-    `(policy_dir, returns)`: the SavedModel used and the list of episode returns.
+    An `Evaluation`: what acted, each episode's return, the cost of an action.
 
   Raises:
     FileNotFoundError: if `path` holds no exported policy (of `reward_head`).
     ValueError: if the task cannot be determined (pass `task_name`), is not one
       of a multi-task run's, or needs a longer action than the policy's; if the
       reward head cannot be determined, is not the export's, or is given for a
-      policy without named rewards.
+      policy without named rewards; for `acting`, `horizon` or `gin_bindings`
+      with a `path` that is not a run directory or is a GLAMOR run, and as
+      `restore.export_from_run`.
   """
-  policy_dir = run_dir_lib.find_policy_dir(path, reward_head)
-  run_dir = run_dir_lib.find_run_dir(policy_dir)
+  if acting is None and horizon is None and not gin_bindings:
+    policy_dir = run_dir_lib.find_policy_dir(path, reward_head)
+    return _evaluate_export(policy_dir, policy_dir,
+                            run_dir_lib.find_run_dir(policy_dir), num_episodes,
+                            video_dir, task_name, seed, reward_head)
+  given = ', '.join(
+      ([f'--acting={acting}'] if acting else []) +
+      ([f'--horizon={horizon}'] if horizon is not None else []) +
+      [f'--gin_param={b!r}' for b in gin_bindings])
+  run = run_dir_lib.find_run_dir(path)
+  if run is None or os.path.normpath(run) != os.path.normpath(path):
+    raise ValueError(f'{given} rebuilds the policy from a run\'s checkpoint: '
+                     f'pass the run directory, not {path}.')
+  if registry.is_goal_run(run):
+    raise ValueError(f'{run} is a GLAMOR run, whose exported policy is tried '
+                     f'on its goals as it is; drop {given}.')
+  with tempfile.TemporaryDirectory(prefix='planet-evaluate-') as tmp:
+    policy_dir = restore.export_from_run(
+        run, os.path.join(tmp, 'policy'), gin_bindings=gin_bindings,
+        reward_head=reward_head, acting=acting, horizon=horizon, seed=seed)
+    result = _evaluate_export(policy_dir, None, run, num_episodes, video_dir,
+                              task_name, seed, reward_head)
+  acting = acting or registry.kind_of_run(run).actings[0]
+  return result._replace(policy=(
+      f'{run} at train step {result.train_step}, acting {acting}' +
+      (f', horizon {horizon}' if horizon is not None else '')))
+
+
+def _evaluate_export(policy_dir, described, run_dir, num_episodes, video_dir,
+                     task_name, seed, reward_head):
+  """`evaluate` of the SavedModel `policy_dir` on the task of `run_dir` (None:
+  outside a run); its `Evaluation.policy` is `described`."""
   env_kwargs, run_tasks = {}, None
   if run_dir is not None:
     env_kwargs = run_dir_lib.env_settings_of_run(run_dir)
@@ -82,15 +144,17 @@ def evaluate(path, num_episodes=10, video_dir=None, task_name=None, seed=None,
                                          env_kwargs)
   env = _task_env(task_name, policy.action_spec, seed, env_kwargs,
                   constructors)
-  episodes = episodes_lib.run_episodes(env, policy, num_episodes,
-                          record_frames=video_dir is not None,
-                          reward_name=reward_head)
+  timed = episodes_lib.TimedPolicy(policy)
+  episodes = episodes_lib.run_episodes(env, timed, num_episodes,
+                                       record_frames=video_dir is not None,
+                                       reward_name=reward_head)
   env.close()
   if video_dir is not None:
     for i, episode in enumerate(episodes):
       summaries.write_gif(os.path.join(video_dir, f'episode-{i}.gif'),
                           episode.frames)
-  return policy_dir, [e.reward_sum for e in episodes]
+  return Evaluation(described, [e.reward_sum for e in episodes], timed.cost(),
+                    int(np.asarray(policy.get_train_step())))
 
 
 def _reward_head(policy, policy_dir, reward_head, env_kwargs):
@@ -103,7 +167,7 @@ def _reward_head(policy, policy_dir, reward_head, env_kwargs):
   reward_spec = policy.time_step_spec.reward
   if not isinstance(reward_spec, dict):
     if reward_head is not None:
-      raise ValueError(f'{policy_dir} plans with a run\'s only reward; it has '
+      raise ValueError(f'{policy_dir} acts on its run\'s only reward; it has '
                        'no reward heads to choose from: drop the reward head '
                        f'({reward_head!r}).')
     return None, env_kwargs

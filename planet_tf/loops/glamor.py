@@ -402,4 +402,5 @@ def agent_of_run(root_dir):
 
 
 registry.register(registry.Kind(
-    NAME, Settings, run, agent_of_run, goal_conditioned=True))
+    NAME, Settings, run, agent_of_run, goal_conditioned=True, agent='GLAMOR',
+    acting='sampled plans', exploration='ε-random actions', actings=()))

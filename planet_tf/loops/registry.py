@@ -9,7 +9,7 @@ Everything that must know which kind trained a run asks here.
 """
 
 import dataclasses
-from typing import Callable
+from typing import Callable, Tuple
 
 from planet_tf import run_dir
 
@@ -21,6 +21,16 @@ GLAMOR = 'glamor_train_eval'
 # The loop of a gin file that binds no `train.loop`, and of a run that stored
 # none.
 DEFAULT = PLANET
+
+
+# The ways a run's policy can act (`bin/evaluate --acting`, `bin/export
+# --acting`): the actor's mode, CEM summing predicted rewards (PlaNet's), and
+# CEM whose plans end in the learned value (Dreamer's value extending PlaNet's
+# horizon).
+ACTOR = 'actor'
+CEM = 'cem'
+CEM_VALUE = 'cem_value'
+ACTINGS = (ACTOR, CEM, CEM_VALUE)
 
 
 # The metadata of a settings field that may change when a run resumes:
@@ -46,15 +56,24 @@ class Kind:
       created, nothing restored) from a run's parsed operative config.
     goal_conditioned: its policies act toward goal images (`bin/evaluate`
       tries the run's goals).
+    agent: the agent's name where a run is set against published scores
+      (`bin/plot_returns`' tables and reference lines).
     acting: what chooses its policies' actions, in the legends of
       `bin/plot_returns` (`collect (CEM + noise)`, `evaluation (greedy CEM)`).
+    exploration: what its collect policy adds to them, in the same legends.
+    actings: the `ACTINGS` a run's policy can be rebuilt with from a
+      checkpoint (`bin/evaluate --acting`, `bin/export --acting`), its own
+      first; empty for a kind whose policy is its only one.
   """
   name: str
   settings: type
   run: Callable
   agent_of_run: Callable
   goal_conditioned: bool = False
+  agent: str = 'PlaNet'
   acting: str = 'CEM'
+  exploration: str = 'noise'
+  actings: Tuple[str, ...] = (CEM,)
 
   @property
   def resumable(self):

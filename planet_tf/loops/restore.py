@@ -58,7 +58,8 @@ def restore_agent(root_dir, checkpoint=None, gin_bindings=()):
 
 
 def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
-                    gin_bindings=(), reward_head=None):
+                    gin_bindings=(), reward_head=None, acting=None,
+                    horizon=None, seed=None):
   """Exports a run's policy from a checkpoint; the logic of `bin/export`.
 
   A SavedModel plans with one reward head: a run with named rewards exports one
@@ -67,6 +68,11 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
   checkpoint); another head's starts from a fresh generator. A Dreamer run
   exports its actor's policy, a GLAMOR run its goal policy: neither has heads
   to choose from.
+
+  `acting` rebuilds the policy another way its kind can act (`acting_policy`),
+  e.g. a Dreamer run's world model planning with CEM and its value; such a
+  policy, or one at another `horizon`, is not the run's own, so it needs an
+  `output_dir` (`policies/` holds the run's own exports).
 
   Args:
     root_dir: a run directory.
@@ -77,24 +83,33 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
     gin_bindings: as `restore_agent`.
     reward_head: the head the policy plans with; required for a run with named
       rewards, None (or the one head's name, `reward`) otherwise.
+    acting: one of the run's kind's `registry.Kind.actings`; its own (the
+      first) when None.
+    horizon: the planner's horizon (`cem.horizon`) for an acting that plans;
+      the run's when None.
+    seed: seeds the generator of a policy `acting` builds (None: not seeded).
 
   Returns:
     The SavedModel directory.
 
   Raises:
     ValueError: for a missing or unknown `reward_head`, naming the run's heads;
-      otherwise as `restore_agent`.
+      for an `acting` the run's kind has not, a `horizon` for an acting that
+      does not plan, or either without `output_dir`; otherwise as
+      `restore_agent`.
   """
+  acting, gin_bindings = _checked_acting(root_dir, output_dir, acting, horizon,
+                                         gin_bindings)
   agent = restore_agent(root_dir, checkpoint, gin_bindings)
+  step = agent.train_step_counter
   own_policy = {GlamorAgent: 'a GLAMOR run, which has no reward heads',
-                DreamerAgent: 'a Dreamer run, whose actor needs no reward '
-                'head'}.get(type(agent))
+                DreamerAgent: 'a Dreamer run, which learns one reward'}.get(
+                    type(agent))
   if own_policy:  # One policy of its own; no head to choose.
     if reward_head is not None:
       raise ValueError(f'{root_dir} is {own_policy}; drop '
                        f'--reward_head={reward_head}.')
-    policy = agent.collect_policy if collect else agent.policy
-    step = agent.train_step_counter
+    policy = acting_policy(agent, acting, collect, seed)
     return saver.export_policy(
         policy, output_dir or RunDir(root_dir).policy_dir(int(step.numpy())),
         train_step=step)
@@ -107,10 +122,57 @@ def export_from_run(root_dir, output_dir=None, checkpoint=None, collect=False,
     policy = agent.collect_policy if collect else agent.policy
   else:
     policy = heads_lib.head_policy(agent, reward_head, collect)
-  step = agent.train_step_counter
   if output_dir is None:
     output_dir = RunDir(root_dir).policy_dir(int(step.numpy()),
                                              reward_head if named else None)
   return saver.export_policy(policy, output_dir, train_step=step)
 
 
+def _checked_acting(root_dir, output_dir, acting, horizon, gin_bindings):
+  """`acting` (the run's own when None) and the bindings of `horizon`.
+
+  Raises:
+    ValueError: as `export_from_run`, in one line naming what to drop or pass.
+  """
+  kind = registry.kind_of_run(root_dir)
+  if not kind.actings and (acting or horizon):
+    given = f'--acting={acting}' if acting else f'--horizon={horizon}'
+    raise ValueError(f'{root_dir} is a {kind.agent} run, which acts with its '
+                     f'own policy only; drop {given}.')
+  if acting is not None and acting not in kind.actings:
+    raise ValueError(
+        f'{root_dir} is a {kind.agent} run, which acts with '
+        f'{" or ".join(kind.actings)} only; drop --acting={acting}.')
+  if horizon is not None and int(horizon) < 1:
+    raise ValueError(f'--horizon must be >= 1, got {horizon}.')
+  own = kind.actings[0] if kind.actings else None
+  acting = acting or own
+  if horizon is not None and acting not in (registry.CEM, registry.CEM_VALUE):
+    raise ValueError(
+        f'--horizon={horizon} is the planner\'s, and {root_dir} acts with its '
+        f'{acting}, which does not plan: pass --acting=cem or '
+        '--acting=cem_value with it, or drop it.')
+  given = ([f'--acting={acting}'] if acting != own else []) + (
+      [f'--horizon={horizon}'] if horizon is not None else [])
+  if given and output_dir is None:
+    raise ValueError(
+        f'{" ".join(given)} is not how {root_dir} acts in training: pass '
+        '--output for its export (policies/ holds the run\'s own).')
+  if horizon is not None:
+    gin_bindings = list(gin_bindings) + [f'cem.horizon = {int(horizon)}']
+  return acting, gin_bindings
+
+
+def acting_policy(agent, acting, collect=False, seed=None):
+  """The policy of `agent` (a `DreamerAgent`, or a `GlamorAgent` whose policy
+  is its only one) that acts as `acting` (`registry.ACTINGS`) says.
+
+  Returns:
+    `registry.ACTOR` or None: the agent's own greedy (or collect) policy;
+    `CEM`: `DreamerAgent.planning_policy` without the value; `CEM_VALUE`: with
+    it.
+  """
+  if acting in (None, registry.ACTOR):
+    return agent.collect_policy if collect else agent.policy
+  return agent.planning_policy(with_value=acting == registry.CEM_VALUE,
+                               collect=collect, seed=seed)
