@@ -102,6 +102,34 @@ def test_markdown_table_sets_the_last_greedy_returns_against_the_paper(tmp_path)
   assert table[3] == '| b | cartpole_balance | 5 | 900.0 | 900.0 | - | - |'
 
 
+def test_the_table_averages_each_evaluation_point_of_a_run(tmp_path):
+  # Ten final greedy episodes at 20 are one evaluation, their mean 190.
+  _write_seed_run(tmp_path / 'a', {10: [100], 20: list(range(145, 236, 10))})
+  table = learning_curve.markdown_table(_load(tmp_path, 'a')).splitlines()
+  assert table[0].startswith(
+      '| run | task | episodes | last evaluation | mean of last 5 evaluations')
+  # The mean of the two evaluations is (100 + 190) / 2, against 662.
+  assert table[2] == ('| a | cheetah_run | 20 | 190.0 (10 episodes) | 145.0 '
+                      '| 662 | 22% |')
+
+
+def test_plot_runs_draws_the_given_reference_lines(tmp_path):
+  _write_seed_run(tmp_path / 'a', {10: [100]})
+  _write_seed_run(tmp_path / 'b', {10: [200]}, {'train_eval.seed': '2'})
+  labels = learning_curve.plot_runs(
+      _load(tmp_path, 'a', 'b'), str(tmp_path / 'r.png'),
+      references=[('PlaNet poster, 120 episodes', 213.0)])
+  assert labels[-1] == 'PlaNet poster, 120 episodes: 213'
+
+
+@pytest.mark.parametrize('value', ['213', 'many:PlaNet', '213:', ':poster'])
+def test_a_reference_that_is_not_score_and_label_is_refused(value):
+  from planet_tf.cli import plot_returns  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match='expected SCORE:LABEL'):
+    plot_returns._references([value])  # pylint: disable=protected-access
+  assert plot_returns._references(['213:poster']) == [('poster', 213.0)]  # pylint: disable=protected-access
+
+
 def test_plot_runs_draws_each_run_and_the_paper_line(tmp_path):
   _write_fake_run(tmp_path / 'a', 'cheetah_run', [100, 200, 300])
   _write_fake_run(tmp_path / 'b', 'walker_walk', [50, 60, 70])

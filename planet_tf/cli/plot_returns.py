@@ -6,6 +6,8 @@
       runs/finger runs/cup runs/walker --output=paper.png   # several runs
   planet-plot-returns runs/cheetah_s1 runs/cheetah_s2 runs/cheetah_s3 \\
       --output=cheetah.png                    # three seeds: one mean curve
+  planet-plot-returns runs/poster/seed11 runs/poster/seed12 \\
+      --reference="213:PlaNet poster, 120 episodes"   # a dotted line at 213
 
 In a checkout, `bin/plot_returns` is the same command. One run: its random,
 collect and greedy returns, and the mean and best return per policy. Several
@@ -37,6 +39,9 @@ def define_flags():
   flags.DEFINE_string('output', None, 'PNG path; <root_dir>/returns.png for one '
                       'run, returns.png in the working directory for several.')
   flags.DEFINE_string('title', None, 'Plot title; the run directory if unset.')
+  flags.DEFINE_multi_string(
+      'reference', [], 'SCORE:LABEL, a score drawn as a dotted line across '
+      'a figure of several runs (e.g. "213:PlaNet poster, 120 episodes").')
 
 
 def main(argv):
@@ -46,6 +51,10 @@ def main(argv):
   with cli.exit_on(OSError, ValueError, ImportError):
     runs = [curve for d in run_dirs for curve in learning_curve.split_by_task(
         learning_curve.load_run(d, registry.kind_of_run(d).agent))]
+    references = _references(FLAGS.reference)
+    if len(runs) == 1 and references:
+      raise ValueError('--reference draws a line across a figure of several '
+                       'runs; pass two or more run directories.')
     if len(runs) == 1:
       output = FLAGS.output or os.path.join(run_dirs[0], 'returns.png')
       kind = registry.kind_of_run(run_dirs[0])
@@ -55,7 +64,8 @@ def main(argv):
       output = FLAGS.output or (os.path.join(run_dirs[0], 'returns.png')
                                 if len(run_dirs) == 1 else 'returns.png')
       learning_curve.plot_runs(runs, output, FLAGS.title or '',
-                               ignored=registry.resumable_bindings())
+                               ignored=registry.resumable_bindings(),
+                               references=references)
   if len(runs) == 1:
     for policy, stats in learning_curve.summarize(runs[0].rows).items():
       print(f'{policy:8s} {stats["count"]:4d} episodes  mean '
@@ -67,6 +77,25 @@ def main(argv):
     print(learning_curve.group_table(learning_curve.group_runs(
         runs, registry.resumable_bindings())))
   print(f'wrote {output}')
+
+
+def _references(values):
+  """`[(label, score)]` from --reference's `SCORE:LABEL` values.
+
+  Raises:
+    ValueError: naming a value that is not a number, a colon and a label.
+  """
+  references = []
+  for value in values:
+    score, _, label = value.partition(':')
+    try:
+      references.append((label.strip(), float(score)))
+    except ValueError:
+      label = ''
+    if not label.strip():
+      raise ValueError(f'--reference={value!r}: expected SCORE:LABEL, a '
+                       'number, a colon and a label (e.g. "213:PlaNet poster").')
+  return references
 
 
 def run():

@@ -408,8 +408,9 @@ def summarize(rows: List[Row]) -> Dict[str, Dict[str, float]]:
 
 
 def last_greedy_mean(rows: List[Row], count: int = LAST_EVALUATIONS):
-  """Mean of the newest `count` greedy returns (fewer if fewer exist), or None."""
-  values = [r.value for r in rows if r.policy == 'greedy'][-count:]
+  """Mean of the newest `count` evaluations (each the mean of its greedy rows,
+  `greedy_by_episode`; fewer if fewer exist), or None without greedy rows."""
+  values = list(greedy_by_episode(rows).values())[-count:]
   return sum(values) / len(values) if values else None
 
 
@@ -442,29 +443,42 @@ def markdown_table(runs: Sequence[Run]) -> str:
   """The runs' latest greedy returns against their agents' published scores,
   as a markdown table.
 
-  One row per run: its task, episodes collected, the newest greedy return, the
-  mean of the newest `LAST_EVALUATIONS` greedy returns, the published score
-  of its agent on its task (`published`: PlaNet's Table 1, ...) and the ratio
-  of that mean to it.
+  One row per run: its task, episodes collected, its last evaluation (the
+  mean of its greedy rows there, with their count when more than one), the
+  mean of its newest `LAST_EVALUATIONS` evaluations, the published score of
+  its agent on its task (`published`: PlaNet's Table 1, ...) and the ratio of
+  that mean to it.
   """
   rows = []
   for run in runs:
-    greedy = [r.value for r in run.rows if r.policy == 'greedy']
+    greedy = _last_evaluation(run.rows)
     episodes = max((r.episodes for r in run.rows), default=0)
     rows.append((run, greedy, episodes, last_greedy_mean(run.rows),
                  published(run.agent, run.task, episodes)))
   header, cells = _published_column([row[-1] for row in rows])
-  lines = [f'| run | task | episodes | last greedy | mean of last '
-           f'{LAST_EVALUATIONS} greedy | {header} | of published |',
+  lines = [f'| run | task | episodes | last evaluation | mean of last '
+           f'{LAST_EVALUATIONS} evaluations | {header} | of published |',
            '| --- | --- | ---: | ---: | ---: | ---: | ---: |']
   for (run, greedy, episodes, mean, reference), cell in zip(rows, cells):
     row = [
         run.name, run.task or '?', str(episodes),
-        f'{greedy[-1]:.1f}' if greedy else '-',
+        (f'{sum(greedy) / len(greedy):.1f}' +
+         (f' ({len(greedy)} episodes)' if len(greedy) > 1 else '')
+         if greedy else '-'),
         f'{mean:.1f}' if mean is not None else '-',
         cell, _share(mean, reference)]
     lines.append('| ' + ' | '.join(row) + ' |')
   return '\n'.join(lines)
+
+
+def _last_evaluation(rows: Sequence[Row]) -> List[float]:
+  """The greedy returns of the run's last evaluation point (its newest
+  episode count with greedy rows); empty without greedy rows."""
+  greedy = [r for r in rows if r.policy == 'greedy']
+  if not greedy:
+    return []
+  last = max(r.episodes for r in greedy)
+  return [r.value for r in greedy if r.episodes == last]
 
 
 def _episodes_of(group: Group) -> List[int]:
@@ -556,7 +570,8 @@ def plot(rows: List[Row], output: str, title: str = '',
 
 def plot_runs(runs: Sequence[Run], output: str, title: str = '',
               max_return: float = 1000.0,
-              ignored: Collection[str] = ()) -> List[str]:
+              ignored: Collection[str] = (),
+              references: Sequence[Tuple[str, float]] = ()) -> List[str]:
   """Draws several runs' greedy returns in one figure, one curve per group.
 
   The runs are grouped by `group_runs`; each group is one colour: the mean
@@ -573,10 +588,13 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
     title: the figure's title.
     max_return: top of the y axis; raised to the largest return if higher.
     ignored: as `group_runs`'s.
+    references: more `(label, score)` lines, drawn dotted in black (e.g. a
+      published score at another point than `PUBLISHED`'s).
 
   Returns:
     The legend's labels, in order: `group_label` of each group with greedy
-    returns, and the published scores' lines (`<label>, <task>: <score>`).
+    returns, the published scores' lines (`<label>, <task>: <score>`), then
+    `references` (`<label>: <score>`).
 
   Raises:
     ValueError: if no run has any row.
@@ -609,6 +627,10 @@ def plot_runs(runs: Sequence[Run], output: str, title: str = '',
       ax.axhline(score, color=colour, linestyle='--', linewidth=1.0,
                  label=f'{label}, {group.task}: {score:g}')
     top = max([top] + [r.value for run in group.runs for r in run.rows])
+  for label, score in references:
+    ax.axhline(score, color='black', linestyle=':', linewidth=1.2,
+               label=f'{label}: {score:g}')
+    top = max(top, score)
   labels = ax.get_legend_handles_labels()[1]
   _finish(plt, fig, ax, output, title, top,
           legend_title=('greedy: mean over seeds, band: min–max over '
