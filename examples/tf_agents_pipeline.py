@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags  # pylint: disable=g-import-not-at-top
-import planet_tf  # pylint: disable=g-import-not-at-top,unused-import  # oneDNN on before TF loads.
+import planet_tf  # pylint: disable=g-import-not-at-top,unused-import  # Before TensorFlow: tf_stack.
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 from tf_agents.drivers import dynamic_episode_driver  # pylint: disable=g-import-not-at-top
 from tf_agents.policies import random_tf_policy  # pylint: disable=g-import-not-at-top

@@ -1,14 +1,13 @@
 """planet_tf: PlaNet (Hafner et al., 2019) in TensorFlow 2 / Keras for TF-Agents.
 
-Importing planet_tf before TensorFlow turns on TensorFlow's oneDNN CPU kernels
-(about 4x fewer CPU-seconds per model update on AVX2 CPUs, where TF 2.15 leaves
-them off) unless the user has set `TF_ENABLE_ONEDNN_OPTS`; it only takes effect
-when set before TensorFlow is first imported.
+Import planet_tf before TensorFlow: `tf_stack.prepare()` makes the settings
+that TensorFlow reads only as it loads (oneDNN kernels, Keras 2 for `tf.keras`,
+local symbols for its libraries, so that software rendering works).
 """
 
-import os
+from planet_tf import tf_stack
 
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
+tf_stack.prepare()
 
 __version__ = '0.2.0'
 

@@ -35,7 +35,7 @@ ENV_DEFAULTS = {
 # PlaNet policy, or loading a control-suite task, always logs at WARNING and
 # that need no action from the user.
 HARMLESS_LOGS = (
-    r'Skipping full serialization of Keras layer .* because it is not built',
+    r'Skipping full serialization of (TF-)?Keras layer .* because it is not built',
     r'is not a valid tf\.function parameter name\. Sanitizing',
     r'Importing a function .* with ops with unsaved custom gradients',
     # GLAMOR's GoalPolicy plans one action and has no distribution().

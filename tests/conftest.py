@@ -7,8 +7,9 @@ import subprocess
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')  # Before TensorFlow loads.
 
+# Before any test module imports TensorFlow: planet_tf's settings (tf_stack).
+import planet_tf  # pylint: disable=g-import-not-at-top,wrong-import-position,unused-import
 import gin  # pylint: disable=g-import-not-at-top,wrong-import-position
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 

@@ -11,6 +11,7 @@ it sets the console defaults (`planet_tf.console`) before TensorFlow loads.
 
 import contextlib
 import errno
+import importlib.util
 import os
 import re
 import signal
@@ -159,6 +160,20 @@ def parse_flags(argv):
     return flags.FLAGS(argv)
   except flags.Error as e:
     fail(f'{str(e).rstrip(".")} (--help lists the flags).')
+
+
+def require_reverb():
+  """Exits with one line (`fail`) if dm-reverb is not installed: the
+  distributed commands need it, and it has no release for Python 3.12+."""
+  if importlib.util.find_spec('reverb') is not None:
+    return
+  if sys.version_info >= (3, 12):
+    fail('the distributed mode needs Python 3.11 and the reverb extra '
+         '(dm-reverb has no release for Python '
+         f'{sys.version_info.major}.{sys.version_info.minor}): install '
+         "planet_tf on Python 3.11 with pip install -e '.[reverb]'; bin/train "
+         'trains in one process here.')
+  fail("the distributed mode needs the reverb extra: pip install -e '.[reverb]'.")
 
 
 def define_gin_flags(file_help='Gin files, e.g. cheetah.gin.',

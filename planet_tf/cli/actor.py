@@ -29,6 +29,7 @@ def define_flags():
 
 
 def main(argv):
+  cli.require_reverb()
   cli.begin(argv)
   if not 0 <= FLAGS.actor_id < FLAGS.num_actors:
     cli.fail(f'--actor_id must be in [0, {FLAGS.num_actors}), got '

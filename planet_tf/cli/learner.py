@@ -33,6 +33,7 @@ def define_flags():
 
 
 def main(argv):
+  cli.require_reverb()
   cli.begin(argv)
   # The launcher's stop: the learner checkpoints, then ends.
   cli.interrupt_on_sigterm()

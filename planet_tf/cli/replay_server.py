@@ -25,6 +25,7 @@ def define_flags():
 
 
 def main(argv):
+  cli.require_reverb()
   cli.begin(argv)
   with cli.exit_on(OSError, ValueError):
     ports.check_free(FLAGS.port)

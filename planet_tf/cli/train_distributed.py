@@ -252,6 +252,7 @@ def launch(root_dir, gin_files, gin_params, num_actors, port=None,
 
 
 def main(argv):
+  cli.require_reverb()
   console.quiet_logging()
   if len(argv) > 1:
     cli.fail(f'unexpected arguments {argv[1:]}')
