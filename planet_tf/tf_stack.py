@@ -22,6 +22,11 @@ before TensorFlow (or TF-Agents) is what makes each setting take effect:
   `RTLD_LOCAL` path. If TensorFlow was imported first with global symbols,
   Mesa is pointed at softpipe, its renderer without LLVM (slower), with one
   warning.
+- **TensorFlow before Mesa.** The other order fails too: once Mesa's renderer
+  has loaded its LLVM (dm_control's first `MUJOCO_GL=egl` import), the TF 2.20
+  libraries hang in their own LLVM's static initializers as they load. With
+  TensorFlow not yet imported and Mesa's LLVM in the process, `prepare()` raises
+  one `ImportError` instead of that hang.
 """
 
 import importlib.metadata
@@ -38,10 +43,12 @@ def prepare():
   """Makes the settings above; call before TensorFlow is imported.
 
   Raises:
-    ImportError: `tf.keras` is (or would be) Keras 3.
+    ImportError: `tf.keras` is (or would be) Keras 3, or TensorFlow would hang
+      loading after Mesa's LLVM.
   """
   os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
   _use_keras_2()
+  _refuse_tensorflow_after_mesa_llvm()
   _keep_tensorflow_symbols_local()
 
 
@@ -92,6 +99,33 @@ def _is_keras_2_package(module_name):
     return importlib.metadata.version(package).startswith('2.')
   except importlib.metadata.PackageNotFoundError:
     return True
+
+
+def mesa_llvm_loaded(maps_path='/proc/self/maps'):
+  """Returns the path of a `libLLVM` mapped into this process, or None."""
+  try:
+    with open(maps_path) as maps:
+      for line in maps:
+        path = line.split()[-1]
+        if os.path.basename(path).startswith('libLLVM'):
+          return path
+  except OSError:  # No /proc (not Linux): Mesa's LLVM is not looked for.
+    pass
+  return None
+
+
+def _refuse_tensorflow_after_mesa_llvm():
+  if 'tensorflow' in sys.modules:
+    return
+  version = _tensorflow_version()
+  llvm = mesa_llvm_loaded()
+  if version is not None and version >= (2, 16) and llvm is not None:
+    raise ImportError(
+        f'{llvm} (Mesa\'s renderer, loaded by dm_control or mujoco rendering '
+        f'with MUJOCO_GL=egl or osmesa) is already in this process, and '
+        f'TensorFlow {version[0]}.{version[1]} hangs loading its own LLVM '
+        'beside it: import planet_tf, then TensorFlow (or TF-Agents, or any '
+        'planet_tf module), before dm_control.')
 
 
 def _keep_tensorflow_symbols_local():

@@ -98,13 +98,21 @@ def test_export_reload_gives_the_live_policys_actions(policy_class, dtype,
   assert not np.allclose(again, loaded_actions)
 
 
+def _tensorflow_loads_with_global_symbols():
+  """Whether TensorFlow, imported without planet_tf, loads its libraries with
+  RTLD_GLOBAL: the TF 2.16+ wheels, which ship `pywrap_dlopen_global_flags`."""
+  return os.path.exists(os.path.join(os.path.dirname(tf.__file__), 'python',
+                                     'pywrap_dlopen_global_flags.py'))
+
+
 _EPISODE_SCRIPT = textwrap.dedent("""
     import os, sys
     os.environ.setdefault('MUJOCO_GL', 'egl')
     import numpy as np
-    from dm_control import suite
+    # TensorFlow before dm_control: TF 2.20 hangs loading beside Mesa's LLVM.
     from tf_agents.policies import py_tf_eager_policy
     from tf_agents.trajectories import time_step as ts
+    from dm_control import suite
 
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         sys.argv[1], load_specs_from_pbtxt=True)
@@ -151,6 +159,10 @@ def test_exported_policy_runs_an_episode_without_planet_tf(tmp_path):
   env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
   env.setdefault('MUJOCO_GL', 'egl')
   env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  if _tensorflow_loads_with_global_symbols():
+    # As the README says for a process without planet_tf: Mesa's llvmpipe
+    # crashes beside TensorFlow's global LLVM symbols, and softpipe does not.
+    env.setdefault('GALLIUM_DRIVER', 'softpipe')
   result = subprocess.run([sys.executable, str(script), path], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=600,
                           check=False)

@@ -111,3 +111,28 @@ def test_the_distributed_commands_need_reverb_one_line(tmp_path, name):
   if sys.version_info >= (3, 12):
     assert 'Python 3.11' in lines[0]
   assert not os.listdir(tmp_path)
+
+
+@pytest.mark.skipif(not _MODERN, reason="TF 2.15 loads beside Mesa's LLVM")
+def test_planet_tf_after_mesa_llvm_is_one_clear_error_not_a_hang():
+  done = _python("""
+      from dm_control import _render  # Mesa's EGL: its LLVM loads here.
+      assert 'libLLVM' in open('/proc/self/maps').read(), 'no Mesa LLVM'
+      import planet_tf
+      """, env=dict(MUJOCO_GL='egl'))
+  assert done.returncode != 0, done.stdout
+  last = done.stderr.strip().splitlines()[-1]
+  assert last.startswith('ImportError: ') and 'libLLVM' in last, last
+  assert 'before dm_control' in last, last
+
+
+def test_mesa_llvm_is_found_by_the_mapped_library_name(tmp_path):
+  from planet_tf import tf_stack  # pylint: disable=g-import-not-at-top
+  maps = tmp_path / 'maps'
+  line = '7f0-7f1 r-xp 00000000 08:01 42 {}\n'
+  maps.write_text(line.format('/usr/lib/libEGL.so.1') + line.format('[heap]'))
+  assert tf_stack.mesa_llvm_loaded(str(maps)) is None
+  with maps.open('a') as f:
+    f.write(line.format('/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1'))
+  assert tf_stack.mesa_llvm_loaded(str(maps)).endswith('libLLVM-15.so.1')
+  assert tf_stack.mesa_llvm_loaded(str(tmp_path / 'absent')) is None
