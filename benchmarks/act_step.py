@@ -27,6 +27,10 @@ import time
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')  # Before TensorFlow loads.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Before TensorFlow loads: planet_tf sets what TensorFlow reads as it loads
+# (Keras 2 for tf.keras on TF 2.20; planet_tf/tf_stack.py).
+import planet_tf  # pylint: disable=g-import-not-at-top,unused-import,wrong-import-position
+
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 PAPER = {'stoch': 30, 'deter': 200, 'hidden': 200, 'reward_units': 300,

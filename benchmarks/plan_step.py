@@ -55,6 +55,10 @@ os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Before TensorFlow loads: planet_tf sets what TensorFlow reads as it loads
+# (Keras 2 for tf.keras on TF 2.20; planet_tf/tf_stack.py).
+import planet_tf  # pylint: disable=g-import-not-at-top,unused-import,wrong-import-position
+
 HORIZON, ITERATIONS, CANDIDATES, TOP_K = 12, 10, 1000, 100  # The paper's.
 # The figure for this 2-core CPU's float32 matmul rate when idle.
 NOMINAL_GFLOPS, NOMINAL_CORES = 160.0, 2

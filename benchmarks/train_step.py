@@ -33,6 +33,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Before TensorFlow loads: planet_tf sets what TensorFlow reads as it loads
+# (Keras 2 for tf.keras on TF 2.20; planet_tf/tf_stack.py).
+import planet_tf  # pylint: disable=g-import-not-at-top,unused-import,wrong-import-position
+
 VARIANTS = ('onednn+keras', 'onednn+keras+xla', 'onednn+subpixel',
             'eigen+keras', 'onednn+keras+mixed_bfloat16',
             'onednn+keras+mixed_float16')

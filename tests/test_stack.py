@@ -1,6 +1,7 @@
 """The installed stack as planet_tf sets it up (`planet_tf.tf_stack`): one Keras
-for TF-Agents and planet_tf, rendering after TensorFlow is imported, and the
-distributed commands' refusal where Reverb cannot install. Each test runs in a
+for TF-Agents and planet_tf, rendering after TensorFlow is imported, the
+distributed commands' refusal where Reverb cannot install, and runs that move
+between the 3.11 stack (TF 2.15) and the 3.12+ one (TF 2.20). Each test runs in a
 fresh interpreter, so the order of imports is the test's own."""
 
 import importlib.util
@@ -136,3 +137,58 @@ def test_mesa_llvm_is_found_by_the_mapped_library_name(tmp_path):
     f.write(line.format('/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1'))
   assert tf_stack.mesa_llvm_loaded(str(maps)).endswith('libLLVM-15.so.1')
   assert tf_stack.mesa_llvm_loaded(str(tmp_path / 'absent')) is None
+
+
+# A python of the other stack (3.11's beside a 3.12+ run of the tests, or the
+# reverse), with planet_tf installed; `.ci/run` sets it.
+_OTHER_STACK_PYTHON = os.environ.get('PLANET_TF_OTHER_STACK_PYTHON')
+
+
+def _bin(python, name, *args):
+  """Runs `bin/<name> args` with `python`; returns its CompletedProcess."""
+  environment = dict(bin_commands.ENV)
+  # Each stack's planet_tf sets its own Keras; TF 2.15 has no tf-keras.
+  environment.pop('TF_USE_LEGACY_KERAS', None)
+  environment.pop('PYTHONPATH', None)
+  return subprocess.run([python, os.path.join(bin_commands.BIN, name), *args],
+                        env=environment, capture_output=True, text=True,
+                        timeout=600, check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _OTHER_STACK_PYTHON,
+                    reason='PLANET_TF_OTHER_STACK_PYTHON names no python of '
+                    'the other stack (.ci/run sets it)')
+@pytest.mark.parametrize('trained_on', ['other', 'this'])
+def test_a_run_resumes_evaluates_and_exports_on_the_other_stack(
+    tmp_path, trained_on):
+  pythons = {'this': sys.executable, 'other': _OTHER_STACK_PYTHON}
+  first = pythons[trained_on]
+  second = pythons['this' if trained_on == 'other' else 'other']
+  versions = [subprocess.run(
+      [p, '-c', 'import importlib.metadata as m; '
+       'print(m.version("tensorflow"))'], capture_output=True, text=True,
+      check=True).stdout.strip() for p in (first, second)]
+  assert versions[0].split('.')[:2] != versions[1].split('.')[:2], versions
+  root = str(tmp_path / 'run')
+  trained = _bin(first, 'train', f'--root_dir={root}', '--gin_file=tiny.gin')
+  assert trained.returncode == 0, trained.stderr[-3000:]
+  assert len(bin_commands.episodes(root)) == 4
+
+  resumed = _bin(second, 'train', f'--root_dir={root}', '--gin_file=tiny.gin',
+                 '--gin_param=train_eval.num_episodes = 6')
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert 'Resuming' in resumed.stderr and 'with 4 stored episodes' in (
+      resumed.stderr)
+  assert len(bin_commands.episodes(root)) == 6
+  rows = bin_commands.rows(root)
+  assert [r['policy'] for r in rows].count('random') == 2
+  assert rows[-1]['episodes'] == '6' and rows[-1]['policy'] == 'greedy'
+
+  evaluated = _bin(second, 'evaluate', f'--policy={root}', '--num_episodes=1')
+  assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+  assert 'mean return' in evaluated.stdout + evaluated.stderr
+  output = str(tmp_path / 'exported')
+  exported = _bin(second, 'export', f'--root_dir={root}', f'--output={output}')
+  assert exported.returncode == 0, exported.stderr[-3000:]
+  assert os.path.exists(os.path.join(output, 'saved_model.pb'))
