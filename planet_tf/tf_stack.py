@@ -118,8 +118,10 @@ def _refuse_tensorflow_after_mesa_llvm():
   if 'tensorflow' in sys.modules:
     return
   version = _tensorflow_version()
+  if version is None or version < (2, 16):
+    return  # TF 2.15 loads beside Mesa's LLVM: no need to read the maps.
   llvm = mesa_llvm_loaded()
-  if version is not None and version >= (2, 16) and llvm is not None:
+  if llvm is not None:
     raise ImportError(
         f'{llvm} (Mesa\'s renderer, loaded by dm_control or mujoco rendering '
         f'with MUJOCO_GL=egl or osmesa) is already in this process, and '
