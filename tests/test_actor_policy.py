@@ -82,6 +82,33 @@ def test_tanh_normal_mode_is_tanh_of_the_mean_and_samples_are_differentiable():
                              np.tanh([0.5, -2.0]), atol=0.1)
 
 
+@pytest.mark.parametrize('loc,scale', [(0.0, 0.9), (2.0, 0.3), (0.0, 5.0),
+                                       (4.9, 24.0), (5.0, 1e-4)])
+def test_tanh_normal_entropy_is_the_squashed_actions_entropy(loc, scale):
+  # Monte Carlo in the Gaussian's space: -log p(tanh(x)) =
+  # -log N(x) + log(1 - tanh(x)^2), the latter as -2 log cosh(x).
+  x = np.random.default_rng(0).normal(loc, scale, 1_000_000)
+  log_cosh = np.logaddexp(x, -x) - np.log(2.0)
+  expected = np.mean(0.5 * np.log(2 * np.pi * scale**2) +
+                     0.5 * ((x - loc) / scale)**2 - 2.0 * log_cosh)
+  entropy = float(networks.TanhNormal(tf.constant([loc]),
+                                      tf.constant([scale])).entropy()[0])
+  assert entropy == pytest.approx(expected, rel=0.02, abs=0.01)
+
+
+def test_tanh_normal_entropy_is_highest_between_the_bounds():
+  entropy = lambda loc, scale: float(networks.TanhNormal(
+      tf.constant([loc]), tf.constant([scale])).entropy()[0])
+  best = entropy(0.0, 0.9)
+  assert best == pytest.approx(np.log(2.0), abs=0.02)  # Near uniform.
+  assert all(entropy(l, s) < best - 1.0 for l, s in
+             [(5.0, 0.9), (0.0, 1e-4), (0.0, 5.0), (0.0, 100.0)])
+  with tf.GradientTape() as tape:
+    loc = tf.Variable([3.0])
+    value = networks.TanhNormal(loc, tf.constant([0.5])).entropy()
+  assert float(tape.gradient(value, loc)[0]) < 0  # Falls towards a bound.
+
+
 def test_actor_gives_a_tanh_gaussian_over_actions_in_bounds():
   actor = networks.ActorHead(3, units=(8, 8))
   dist = actor(tf.zeros([4, 5]))

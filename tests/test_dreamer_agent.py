@@ -213,8 +213,8 @@ def test_train_returns_loss_info_with_every_term(agent):
   loss_info = agent.train(_chunk(agent, seed=1))
   assert isinstance(loss_info, tf_agent.LossInfo)
   assert {'image_nll', 'reward_nll', 'kl', 'kl_loss', 'model_loss',
-          'actor_loss', 'value_loss', 'imagined_return', 'model_grad_norm',
-          'actor_grad_norm', 'value_grad_norm', 'loss'} <= set(loss_info.extra)
+          'actor_loss', 'value_loss', 'imagined_return', 'actor_entropy',
+          'model_grad_norm', 'actor_grad_norm', 'value_grad_norm', 'loss'} <= set(loss_info.extra)
   assert float(loss_info.loss) == float(loss_info.extra['loss'])
   assert float(loss_info.loss) == pytest.approx(
       sum(float(loss_info.extra[k]) for k in
@@ -227,6 +227,43 @@ def test_train_returns_loss_info_with_every_term(agent):
       agent.loss(_chunk(agent, seed=1)).extra)
   for a, b in zip(variables, _values(agent.variables)):
     np.testing.assert_array_equal(a, b)
+
+
+def test_actor_entropy_term_pulls_a_saturating_actor_back(agent):
+  start = _start(agent)
+  # The output bias: [A] of the pre-tanh mean, then [A] of the stddev.
+  bias = agent.actor.trainable_variables[-1]
+
+  def loss_and_gradient(scale):
+    tf.random.set_seed(0)  # The same imagined actions and states each call.
+    with tf.GradientTape() as tape:
+      loss, _, metrics = behavior.actor_loss(
+          agent.world_model, agent.actor, agent.value, start, horizon=3,
+          entropy_scale=scale)
+    return float(loss), tape.gradient(loss, bias).numpy()[:A], metrics
+
+  loss0, _, metrics0 = loss_and_gradient(0.0)
+  loss1, _, metrics1 = loss_and_gradient(0.5)
+  entropy = float(metrics0['actor_entropy'])
+  assert float(metrics1['actor_entropy']) == pytest.approx(entropy, rel=1e-5)
+  # The term is η times the discount-weighted mean entropy, subtracted.
+  weights = returns.cumulative_discounts(0.99, 3).numpy()
+  assert loss0 - loss1 == pytest.approx(0.5 * entropy * weights.mean(),
+                                        rel=1e-3)
+
+  # A mean near the bound with a collapsed stddev: the λ-return's gradient
+  # into the mean's bias nearly vanishes through the two tanhs, the entropy's
+  # points back to 0.
+  saved = bias.numpy()
+  try:
+    bias.assign(np.concatenate([np.full([A], 12.0), np.full([A], -50.0)])
+                .astype(np.float32))
+    _, plain, _ = loss_and_gradient(0.0)
+    _, pulled, _ = loss_and_gradient(0.5)
+  finally:
+    bias.assign(saved)
+  assert np.all(pulled > 0)  # Descent lowers the mean.
+  assert np.all(np.abs(plain) < 0.01 * pulled)
 
 
 def test_policies_act_with_the_trained_actor(agent):
@@ -242,6 +279,8 @@ def test_rejects_bad_settings():
     tiny_agent(horizon=0)
   with pytest.raises(ValueError, match='discount'):
     tiny_agent(discount=1.5)
+  with pytest.raises(ValueError, match='actor_entropy_scale'):
+    tiny_agent(actor_entropy_scale=-1.0)
   with pytest.raises(ValueError, match='train_sequence_length=4'):
     agent = tiny_agent()
     chunk = _chunk(agent)

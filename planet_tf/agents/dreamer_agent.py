@@ -43,7 +43,8 @@ class DreamerAgent(tf_agent.TFAgent):
   It returns a `LossInfo` whose `loss` is the sum of the three and whose
   `extra` holds every term: the world model's (`image_nll`, `reward_nll`,
   `kl`, ...; its total as `model_loss`), `actor_loss`, `value_loss`,
-  `imagined_return`, `imagined_reward` and each step's `*_grad_norm`.
+  `imagined_return`, `imagined_reward`, `actor_entropy` (a collapsing actor
+  shows here first) and each step's `*_grad_norm`.
 
   `policy` (`ActorPolicy`, the actor's mode) and `collect_policy`
   (`CollectActorPolicy`, a sample plus noise 0.3) act with the very Keras
@@ -60,6 +61,7 @@ class DreamerAgent(tf_agent.TFAgent):
                horizon: int = 15,
                discount: float = 0.99,
                lambda_: float = 0.95,
+               actor_entropy_scale: float = 0.0,
                reward_head: Optional[str] = None,
                policy_class=policies.ActorPolicy,
                collect_policy_class=policies.CollectActorPolicy,
@@ -87,6 +89,8 @@ class DreamerAgent(tf_agent.TFAgent):
       horizon: H, imagined steps from each posterior (Dreamer: 15).
       discount: γ of the imagined returns (0.99).
       lambda_: λ of the λ-returns (0.95).
+      actor_entropy_scale: η of the actor's entropy term (`behavior.actor_loss`);
+        Dreamer has none (0).
       reward_head: the world model's head the actor maximises; its first if
         None.
       policy_class: builds the greedy policy,
@@ -117,6 +121,9 @@ class DreamerAgent(tf_agent.TFAgent):
       raise ValueError(f'discount must be in (0, 1], got {discount}.')
     if not 0.0 <= lambda_ <= 1.0:
       raise ValueError(f'lambda_ must be in [0, 1], got {lambda_}.')
+    if actor_entropy_scale < 0.0:
+      raise ValueError(
+          f'actor_entropy_scale must be >= 0, got {actor_entropy_scale}.')
     if action_spec.shape.rank != 1:
       raise ValueError(
           f'DreamerAgent needs a float action spec [A], got {action_spec}.')
@@ -135,6 +142,7 @@ class DreamerAgent(tf_agent.TFAgent):
     self._horizon = int(horizon)
     self._discount = float(discount)
     self._lambda = float(lambda_)
+    self._actor_entropy_scale = float(actor_entropy_scale)
     self._reward_head = (reward_head if reward_head is not None
                          else next(iter(world_model.reward_heads)))
     if self._reward_head not in world_model.reward_heads:
@@ -258,8 +266,8 @@ class DreamerAgent(tf_agent.TFAgent):
     """The actor step on trajectories imagined from `start` `[N, ...]`.
 
     Returns:
-      `(metrics, targets)`: `actor_loss`, `imagined_return`, `imagined_reward`,
-      `actor_grad_norm`, and the `behavior.ValueTargets` for `value_update`.
+
+
     """
     replicas = gradient_step.replica_count()
     with tf.GradientTape() as tape:
@@ -288,7 +296,8 @@ class DreamerAgent(tf_agent.TFAgent):
   def _actor_loss(self, start):
     return behavior.actor_loss(
         self._world_model, self._actor, self._value, start, self._horizon,
-        self._discount, self._lambda, self._reward_head)
+        self._discount, self._lambda, self._reward_head,
+        entropy_scale=self._actor_entropy_scale)
 
   def _train_step(self, experience):
     """The three steps; returns every metric, and their losses' sum as `loss`."""

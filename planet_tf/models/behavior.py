@@ -9,7 +9,7 @@ the imagined states `s_0 .. s_H`, the reward of action `a_t` is read from
 `s_{t+1}`, and the value of `s_t` is the return of the rewards after it.
 """
 
-from typing import Dict, NamedTuple, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 import tensorflow as tf
 
@@ -22,9 +22,13 @@ class Imagined(NamedTuple):
 
   states: `LatentState` `[N, H + 1, ...]`; `states[:, 0]` is the start.
   actions: `[N, H, A]`; `actions[:, t]` is taken in `states[:, t]`.
+  entropies: `[N, H]`, the entropy of the actor's distribution that drew
+    `actions[:, t]`, differentiable into the actor; None when the actor's
+    distribution defines no entropy.
   """
   states: LatentState
   actions: tf.Tensor
+  entropies: Optional[tf.Tensor] = None
 
 
 class ValueTargets(NamedTuple):
@@ -67,26 +71,44 @@ def imagine_ahead(dynamics, actor, start: LatentState, horizon: int,
     sample: the random source of the states (`dynamics.sample_function`).
 
   Returns:
-    `Imagined` with states `[N, H + 1, ...]` and actions `[N, H, A]`.
+    `Imagined` with states `[N, H + 1, ...]`, actions `[N, H, A]` and the
+    actor's entropies `[N, H]`.
   """
-  states, actions = [start], []
+  states, actions, entropies = [start], [], []
   for _ in range(int(horizon)):
     features = tf.stop_gradient(dynamics.features(states[-1]))
-    actions.append(actor(features).sample())
+    distribution = actor(features)
+    actions.append(distribution.sample())
+    entropies.append(_entropy(distribution))
     states.append(dynamics.imagine_step(states[-1], actions[-1], sample))
   return Imagined(
       states=tf.nest.map_structure(lambda *x: tf.stack(x, 1), *states),
-      actions=tf.stack(actions, 1))
+      actions=tf.stack(actions, 1),
+      entropies=None if entropies[0] is None else tf.stack(entropies, 1))
+
+
+def _entropy(distribution) -> Optional[tf.Tensor]:
+  """`distribution.entropy()` `[N]`, or None where it is not defined."""
+  try:
+    return distribution.entropy()
+  except NotImplementedError:
+    return None
 
 
 def actor_loss(world_model, actor, value, start: LatentState, horizon: int = 15,
                discount: float = 0.99, lambda_: float = 0.95,
-               reward_head: str = 'reward', sample=None
+               reward_head: str = 'reward', sample=None,
+               entropy_scale: float = 0.0
                ) -> Tuple[tf.Tensor, ValueTargets, Dict[str, tf.Tensor]]:
   """The negative discount-weighted λ-return of trajectories the actor imagines.
 
   Differentiable through the imagined states into the actor's actions: the
   reward head, the value and the dynamics are read, not trained, by this loss.
+  With `entropy_scale` η > 0 the loss also takes η times the discount-weighted
+  entropy of the actor's distributions along the trajectories (DreamerV2's
+  actor entropy term; Dreamer has none, η = 0): its gradient keeps pulling a
+  tanh-squashed mean away from the bounds, where the λ-return's own gradient
+  vanishes.
 
   Args:
     world_model: a `WorldModel` (its `dynamics` and reward head).
@@ -98,11 +120,19 @@ def actor_loss(world_model, actor, value, start: LatentState, horizon: int = 15,
     lambda_: λ of the λ-return.
     reward_head: the world model's head whose rewards are maximised.
     sample: the random source of the imagined states.
+    entropy_scale: η >= 0; above 0 the actor's distribution must define
+      `entropy()`.
 
   Returns:
     `(loss, targets, metrics)`: the scalar loss, the `ValueTargets` of the same
     trajectories, and `{'actor_loss', 'imagined_return' (the mean λ-return
-    from the starts), 'imagined_reward'}`, scalars.
+    from the starts), 'imagined_reward'}` and, where the actor's distribution
+    defines one, `'actor_entropy'` (its mean entropy along the trajectories),
+    scalars.
+
+  Raises:
+    ValueError: `entropy_scale` > 0 with an actor whose distribution has no
+      entropy.
   """
   imagined = imagine_ahead(world_model.dynamics, actor, start, horizon, sample)
   features = world_model.dynamics.features(imagined.states)  # [N, H + 1, F]
@@ -111,11 +141,18 @@ def actor_loss(world_model, actor, value, start: LatentState, horizon: int = 15,
   returns = returns_lib.lambda_returns(rewards, next_values, discount, lambda_)
   weights = returns_lib.cumulative_discounts(discount, horizon)  # [H]
   loss = -tf.reduce_mean(weights * returns)
+  if entropy_scale > 0.0:
+    if imagined.entropies is None:
+      raise ValueError('An actor entropy scale needs an actor whose '
+                       'distribution defines entropy().')
+    loss -= entropy_scale * tf.reduce_mean(weights * imagined.entropies)
   targets = ValueTargets(features=tf.stop_gradient(features[:, :-1]),
                          returns=tf.stop_gradient(returns), weights=weights)
   metrics = {'actor_loss': loss,
              'imagined_return': tf.reduce_mean(returns[:, 0]),
              'imagined_reward': tf.reduce_mean(rewards)}
+  if imagined.entropies is not None:
+    metrics['actor_entropy'] = tf.reduce_mean(imagined.entropies)
   return loss, targets, metrics
 
 
