@@ -5,6 +5,7 @@
   python docs/evidence/figures.py heads OUT.png RUN
   python docs/evidence/figures.py glamor OUT.png LABEL=RUN [LABEL=RUN ...]
   python docs/evidence/figures.py curves OUT.png LABEL=RUN [LABEL=RUN ...]
+  python docs/evidence/figures.py cpu_hours OUT.png LABEL=RUN [LABEL=RUN ...]
 
 - `multitask`: per task, the greedy return of the two-task run against the
   task's own episodes (round robin: its i-th episode is the run's episode
@@ -18,10 +19,15 @@
 - `curves`: greedy and collect returns per episode of several runs of one
   task (e.g. `bin/train` against `bin/train_distributed`), a colour per label
   family (the text before the first space).
+- `cpu_hours`: the same returns against the CPU-hours each run had spent when
+  it collected or evaluated them (`eval/timing.csv`'s `total_cpu_seconds`),
+  for runs that differ in what an episode costs (e.g. PlaNet against
+  Dreamer); a final evaluation of several episodes is drawn as its mean.
 
 Each prints a markdown table of what it drew.
 """
 
+import os
 import sys
 
 import matplotlib
@@ -30,6 +36,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np  # pylint: disable=g-import-not-at-top
 
 from planet_tf.evaluation import learning_curve  # pylint: disable=g-import-not-at-top
+from planet_tf.run_dir import timing as timing_lib  # pylint: disable=g-import-not-at-top
 
 
 def _pairs(specs):
@@ -163,6 +170,58 @@ def curves(output, specs):
   _finish(fig, output)
 
 
+def _cpu_hours_at(timing):
+  """`{(episodes, phase): CPU-hours spent by then}` from timing rows."""
+  return {(row.episodes, row.phase): row.total_cpu_seconds / 3600.0
+          for row in timing}
+
+
+def _csv(run, name):
+  """`run/name` for an evidence directory (the files side by side), else
+  `run` itself (a run directory, whose files are under `eval/`)."""
+  path = os.path.join(run, name)
+  return path if os.path.isfile(path) else run
+
+
+def cpu_hours(output, specs):
+  runs = _pairs(specs)
+  colours = {}
+  fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+  print('| run | CPU-hours in all | greedy (CPU-hours: return) |')
+  print('| --- | ---: | --- |')
+  for label, run_dir in runs:
+    rows = learning_curve.read_returns(_csv(run_dir, 'returns.csv'))
+    spent = _cpu_hours_at(timing_lib.read_timing(_csv(run_dir, 'timing.csv')))
+    family = label.split(' ')[0]
+    colour = colours.setdefault(family, f'C{len(colours)}')
+    style = '-' if sum(l.split(' ')[0] == family for l, _ in runs
+                       if l <= label) == 1 else '--'
+    collect = np.array([(spent[(r.episodes, 'episode')], r.value)
+                        for r in rows if r.policy == 'collect'])
+    by_episode = {}
+    for r in rows:
+      if r.policy == 'greedy':
+        by_episode.setdefault(r.episodes, []).append(r.value)
+    greedy = np.array([
+        (spent.get((e, 'evaluation'), spent[(e, 'episode')]), np.mean(v))
+        for e, v in sorted(by_episode.items())])
+    axes[0].plot(collect[:, 0], collect[:, 1], style, color=colour,
+                 label=label, alpha=0.8)
+    axes[1].plot(greedy[:, 0], greedy[:, 1], style, marker='o', color=colour,
+                 label=label)
+    total = max(spent.values())
+    points = ', '.join(f'{x:.2f}: {v:.0f}' for x, v in greedy)
+    print(f'| {label} | {total:.2f} | {points} |')
+  for ax, title in zip(axes, ('exploring (collect) return',
+                              'greedy evaluation (mean of the episodes)')):
+    ax.set_xlabel('CPU-hours')
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+  axes[0].set_ylabel('return')
+  axes[1].legend(fontsize=8, loc='upper left')
+  _finish(fig, output)
+
+
 def main(argv):
   command, output, rest = argv[1], argv[2], argv[3:]
   if command == 'multitask':
@@ -173,8 +232,11 @@ def main(argv):
     glamor(output, rest)
   elif command == 'curves':
     curves(output, rest)
+  elif command == 'cpu_hours':
+    cpu_hours(output, rest)
   else:
-    sys.exit(f'unknown figure {command!r}: multitask, heads, glamor or curves')
+    sys.exit(f'unknown figure {command!r}: multitask, heads, glamor, curves '
+             'or cpu_hours')
 
 
 if __name__ == '__main__':
