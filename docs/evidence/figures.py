@@ -137,6 +137,25 @@ def glamor(output, specs):
   _finish(fig, output)
 
 
+def _colour_and_style(runs, label, colours):
+  """A colour per label family (the text before the first space); the first
+  label of a family solid, later ones dashed."""
+  family = label.split(' ')[0]
+  colour = colours.setdefault(family, f'C{len(colours)}')
+  style = '-' if sum(l.split(' ')[0] == family for l, _ in runs
+                     if l <= label) == 1 else '--'
+  return colour, style
+
+
+def _label_axes(axes, xlabel, greedy_title, legend_loc):
+  for ax, title in zip(axes, ('exploring (collect) return', greedy_title)):
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+  axes[0].set_ylabel('return')
+  axes[1].legend(fontsize=8, loc=legend_loc)
+
+
 def curves(output, specs):
   runs = _pairs(specs)
   colours = {}
@@ -146,10 +165,7 @@ def curves(output, specs):
   print('| --- | --- | --- |')
   for label, run_dir in runs:
     rows = learning_curve.read_returns(run_dir)
-    family = label.split(' ')[0]
-    colour = colours.setdefault(family, f'C{len(colours)}')
-    style = '-' if sum(l.split(' ')[0] == family for l, _ in runs
-                       if l <= label) == 1 else '--'
+    colour, style = _colour_and_style(runs, label, colours)
     collect, greedy = _series(rows, 'collect'), _series(rows, 'greedy')
     axes[0].plot(collect[:, 0], collect[:, 1], style, color=colour,
                  label=label, alpha=0.8)
@@ -160,13 +176,7 @@ def curves(output, specs):
       inside = collect[(collect[:, 0] >= first) & (collect[:, 0] <= last), 1]
       blocks.append(f'{inside.mean():.0f}' if inside.size else '-')
     print(f'| {label} | {" / ".join(blocks)} | {_fmt(greedy)} |')
-  for ax, title in zip(axes, ('exploring (collect) return',
-                              'greedy evaluation')):
-    ax.set_xlabel('episode')
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-  axes[0].set_ylabel('return')
-  axes[1].legend(fontsize=8, loc='lower right')
+  _label_axes(axes, 'episode', 'greedy evaluation', 'lower right')
   _finish(fig, output)
 
 
@@ -192,10 +202,7 @@ def cpu_hours(output, specs):
   for label, run_dir in runs:
     rows = learning_curve.read_returns(_csv(run_dir, 'returns.csv'))
     spent = _cpu_hours_at(timing_lib.read_timing(_csv(run_dir, 'timing.csv')))
-    family = label.split(' ')[0]
-    colour = colours.setdefault(family, f'C{len(colours)}')
-    style = '-' if sum(l.split(' ')[0] == family for l, _ in runs
-                       if l <= label) == 1 else '--'
+    colour, style = _colour_and_style(runs, label, colours)
     collect = np.array([(spent[(r.episodes, 'episode')], r.value)
                         for r in rows if r.policy == 'collect'])
     by_episode = {}
@@ -212,13 +219,8 @@ def cpu_hours(output, specs):
     total = max(spent.values())
     points = ', '.join(f'{x:.2f}: {v:.0f}' for x, v in greedy)
     print(f'| {label} | {total:.2f} | {points} |')
-  for ax, title in zip(axes, ('exploring (collect) return',
-                              'greedy evaluation (mean of the episodes)')):
-    ax.set_xlabel('CPU-hours')
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-  axes[0].set_ylabel('return')
-  axes[1].legend(fontsize=8, loc='upper left')
+  _label_axes(axes, 'CPU-hours', 'greedy evaluation (mean of the episodes)',
+              'upper left')
   _finish(fig, output)
 
 
