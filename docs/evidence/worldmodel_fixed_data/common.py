@@ -30,7 +30,7 @@ CHUNK_LENGTH = 50
 # Open loop on the held-out episodes: 5 frames observed (the posterior over
 # window frames 0..4), then 45 frames predicted by the prior from the true
 # actions. Windows start at these frames of every held-out episode (a window
-# is 50 frames, so 75 is the last start that fits in 126 frames).
+# is 50 frames, so 76 is the last start that fits in 126 frames).
 CONTEXT = 5
 OPEN_LOOP_LENGTH = 50
 OPEN_LOOP_STARTS = (0, 25, 50, 75)

@@ -1,9 +1,8 @@
-"""Stand-in for OpenCV, which the Kaixhin/PlaNet venv does not install.
+"""Stand-in for OpenCV, which the harness's venv need not install.
 
 Kaixhin/PlaNet's env.py imports cv2 at its top, for resizing rendered frames
 and for its window; the harness imports env.py only for
-`preprocess_observation_` and `postprocess_observation`, which do not touch
-cv2. Any use of it fails loudly.
+`preprocess_observation_`, which does not touch cv2. Any use of it fails loudly.
 """
 
 
